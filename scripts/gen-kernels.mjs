@@ -124,8 +124,8 @@ function genMatmul() {
     else emit(`end`);
   }
   emit(`end`);
-  emit(`;; scalar columns n&~3 .. n-1 (only when n%4 != 0; ~15 units per MAC, at most 3 per row)`,
-    `local.get $n`, `i32.const 3`, `i32.and`, `i32.eqz`, `if`, `return`, `end`,
+  emit(`;; scalar columns n&~3 .. n-1 (when n%4 != 0, ~15 units per MAC, at most 3 per row; n = 0 writes zeros)`,
+    `local.get $n`, `i32.const 3`, `i32.and`, `local.get $ncb`, `i32.eqz`, `i32.or`, `i32.eqz`, `if`, `return`, `end`,
     `local.get $x`, `local.get $ncb`, `i32.add`, `local.set $xp`,
     `local.get $out`, `local.set $o`,
     `local.get $batch`, `local.set $b`,
@@ -137,11 +137,12 @@ function genMatmul() {
     `local.get $o`, `local.get $r`, `i32.const 2`, `i32.shl`, `i32.add`, `local.tee $pc`,
     `local.get $pc`, `f32.load align=4`, `f32.const 0`, `local.get $ncb`, `select`, `local.set $s`,
     `local.get $pm`, `local.set $pc`, `local.get $xp`, `local.set $px`,
+    `block $scdone`, `local.get $px`, `local.get $pxe`, `i32.eq`, `br_if $scdone`,
     `loop $scol`,
     `local.get $pc`, `f32.load align=4`, `local.get $px`, `f32.load align=4`, `f32.mul`, `local.get $s`, `f32.add`, `local.set $s`,
     `local.get $pc`, `i32.const 4`, `i32.add`, `local.set $pc`,
     `local.get $px`, `i32.const 4`, `i32.add`, `local.tee $px`, `local.get $pxe`, `i32.ne`, `br_if $scol`,
-    `end`,
+    `end`, `end`,
     `local.get $s`, `f32.store align=4`,
     `local.get $pm`, `local.get $msb`, `i32.add`, `local.set $pm`,
     `local.get $r`, `i32.const 1`, `i32.add`, `local.tee $r`, `local.get $rows`, `i32.ne`, `br_if $srow`,

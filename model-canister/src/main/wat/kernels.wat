@@ -34016,10 +34016,13 @@
         local.set $xp
       end
     end
-    ;; scalar columns n&~3 .. n-1 (only when n%4 != 0; ~15 units per MAC, at most 3 per row)
+    ;; scalar columns n&~3 .. n-1 (when n%4 != 0, ~15 units per MAC, at most 3 per row; n = 0 writes zeros)
     local.get $n
     i32.const 3
     i32.and
+    local.get $ncb
+    i32.eqz
+    i32.or
     i32.eqz
     if
       return
@@ -34064,26 +34067,32 @@
         local.set $pc
         local.get $xp
         local.set $px
-        loop $scol
-          local.get $pc
-          f32.load align=4
+        block $scdone
           local.get $px
-          f32.load align=4
-          f32.mul
-          local.get $s
-          f32.add
-          local.set $s
-          local.get $pc
-          i32.const 4
-          i32.add
-          local.set $pc
-          local.get $px
-          i32.const 4
-          i32.add
-          local.tee $px
           local.get $pxe
-          i32.ne
-          br_if $scol
+          i32.eq
+          br_if $scdone
+          loop $scol
+            local.get $pc
+            f32.load align=4
+            local.get $px
+            f32.load align=4
+            f32.mul
+            local.get $s
+            f32.add
+            local.set $s
+            local.get $pc
+            i32.const 4
+            i32.add
+            local.set $pc
+            local.get $px
+            i32.const 4
+            i32.add
+            local.tee $px
+            local.get $pxe
+            i32.ne
+            br_if $scol
+          end
         end
         local.get $s
         f32.store align=4
