@@ -36,6 +36,11 @@ public final class CandidType {
     /** Opcode of a table entry not yet read, or of a {@link #recursive} type not yet defined. */
     static final int UNDEFINED_OP = 0;
 
+    // Initialised before the type constants, whose fields default to them.
+    private static final int[] NO_IDS = {};
+    private static final String[] NO_NAMES = {};
+    private static final CandidType[] NO_TYPES = {};
+
     public static final CandidType NULL = new CandidType(NULL_OP);
     public static final CandidType BOOL = new CandidType(BOOL_OP);
     public static final CandidType NAT = new CandidType(NAT_OP);
@@ -59,9 +64,6 @@ public final class CandidType {
 
     private static final CandidType[] PRIMITIVES = {NULL, BOOL, NAT, INT, NAT8, NAT16, NAT32, NAT64, INT8, INT16,
         INT32, INT64, FLOAT32, FLOAT64, TEXT, RESERVED, EMPTY};
-    private static final int[] NO_IDS = {};
-    private static final String[] NO_NAMES = {};
-    private static final CandidType[] NO_TYPES = {};
 
     int opcode;
     /** Content type of opt and vec. */
