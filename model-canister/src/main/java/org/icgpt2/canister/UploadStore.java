@@ -111,6 +111,11 @@ final class UploadStore {
         StableMemory.read(file.start + offset, dst, dstOff, len);
     }
 
+    /** Reads {@code count} raw little-endian floats of the file straight into {@code dst}. */
+    void readFloats(File file, long offset, float[] dst, int dstOff, int count) {
+        StableMemory.readFloats(file.start + offset, dst, dstOff, count);
+    }
+
     /** The whole file as one array (for the small files: config and tokenizer). */
     byte[] readAll(File file) {
         long length = length(file);
