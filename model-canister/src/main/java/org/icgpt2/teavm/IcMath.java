@@ -170,8 +170,8 @@ public final class IcMath {
             return x > 0 ? 1.0 : -1.0;
         }
         double t;
-        if (ax >= 0.55) {
-            t = 1.0 - 2.0 / (exp(2 * ax) + 1.0);   // result ≥ 0.5: no cancellation
+        if (ax >= 0.35) {
+            t = 1.0 - 2.0 / (exp(2 * ax) + 1.0);   // result > 1/3: little cancellation
         } else {
             double e = expm1(-2 * ax);
             t = -e / (e + 2.0);
