@@ -6,7 +6,7 @@ import org.teavm.backend.wasm.runtime.math.WasmPow;
  * Pure-Java replacements for the {@code java.lang.Math} functions that TeaVM imports from the host
  * ({@code teavmMath.*}) or computes poorly, so that canisters need no imports beyond {@code ic0}.
  * exp and log follow fdlibm (the algorithms behind {@link StrictMath}) and stay within 1 ulp of it; pow is
- * TeaVM's musl port, guarded where that port fails, within 2 ulps; tanh within 3 ulps. {@code sqrt}, {@code floor} and {@code ceil} are not here: {@link IcMathIntrinsic}
+ * TeaVM's musl port, guarded where that port fails, within 2 ulps; tanh within 4 ulps (a full fdlibm expm1 would give 1). {@code sqrt}, {@code floor} and {@code ceil} are not here: {@link IcMathIntrinsic}
  * compiles them to single Wasm instructions.
  * <p>
  * Must not get a static initializer (only compile-time constants): {@code Math}'s natives are
