@@ -10,8 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { binaryen, FEATURE_FLAGS } from './binaryen-tools.mjs';
-import { checkModule, withCustomSection } from './wasm-gate.mjs';
+import { binaryen, ensureNodeModules, FEATURE_FLAGS } from './binaryen-tools.mjs';
+
+ensureNodeModules();  // before loading the gate, which needs the binaryen package
+const { checkModule, withCustomSection } = await import('./wasm-gate.mjs');
 
 const { values } = parseArgs({
   options: {
