@@ -3,6 +3,8 @@ package org.icgpt2.canister;
 import org.icgpt2.ic.Api;
 import org.icgpt2.ic.Entry;
 import org.icgpt2.ic.StableMemory;
+import org.icgpt2.ic.candid.CandidType;
+import org.icgpt2.ic.candid.CandidWriter;
 import org.teavm.interop.Address;
 import org.teavm.interop.Export;
 import org.teavm.interop.Import;
@@ -25,7 +27,7 @@ public final class TestCanister {
     /** Candid {@code () -> (text)}. */
     @Export(name = "canister_query hello")
     public static void hello() {
-        Entry.run(() -> Api.reply(CandidReplies.text("hello from the test canister")));
+        Entry.run(() -> Api.reply(new CandidWriter(CandidType.TEXT).text("hello from the test canister").toBytes()));
     }
 
     /** Arg: u64 offset, then the bytes to store there (stable memory grows as needed). Reply: empty. */
