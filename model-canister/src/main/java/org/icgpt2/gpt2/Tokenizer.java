@@ -16,7 +16,7 @@ import org.icgpt2.gpt2.ModelFormatException.Reason;
  * <p>{@link #encode} treats all text as plain text: "### Instruction:" typed by a user stays ordinary tokens, so users
  * cannot inject the chat framing. {@link #encodeWithSpecialTokens} also matches added tokens, as HF does.
  *
- * <p>Unpaired UTF-16 surrogates (which cannot be encoded as UTF-8) are encoded as U+FFFD.
+ * <p>Unpaired UTF-16 surrogates (which UTF-8 cannot encode) are encoded as three U+FFFD, as DJL passes them to HF.
  */
 public final class Tokenizer {
     /** Words cached before the cache is cleared; bounds memory in a long-lived canister. */
@@ -230,7 +230,10 @@ public final class Tokenizer {
         }
     }
 
-    /** Code points of the text; unpaired surrogates become U+FFFD. */
+    /**
+     * Code points of the text. An unpaired surrogate becomes three U+FFFD, as Hugging Face tokenizers sees it through
+     * DJL/JNI: its 3-byte (invalid) UTF-8 form, decoded lossily byte by byte.
+     */
     private static int[] codePoints(String text) {
         int[] cps = new int[text.length()];
         int n = 0;
@@ -239,8 +242,16 @@ public final class Tokenizer {
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
                 cps[n++] = Character.toCodePoint(c, text.charAt(i + 1));
                 i += 2;
+            } else if (Character.isSurrogate(c)) {
+                if (cps.length < n + 3 + (text.length() - i - 1)) {
+                    cps = Arrays.copyOf(cps, n + 3 + 2 * (text.length() - i));
+                }
+                cps[n++] = 0xFFFD;
+                cps[n++] = 0xFFFD;
+                cps[n++] = 0xFFFD;
+                i++;
             } else {
-                cps[n++] = Character.isSurrogate(c) ? 0xFFFD : c;
+                cps[n++] = c;
                 i++;
             }
         }
