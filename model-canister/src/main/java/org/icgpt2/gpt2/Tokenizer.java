@@ -16,7 +16,8 @@ import org.icgpt2.gpt2.ModelFormatException.Reason;
  * <p>{@link #encode} treats all text as plain text: "### Instruction:" typed by a user stays ordinary tokens, so users
  * cannot inject the chat framing. {@link #encodeWithSpecialTokens} also matches added tokens, as HF does.
  *
- * <p>Unpaired UTF-16 surrogates (which UTF-8 cannot encode) are encoded as three U+FFFD, as DJL passes them to HF.
+ * <p>Unpaired UTF-16 surrogates (which UTF-8 cannot encode, and Candid text never contains) are encoded as three
+ * U+FFFD, as Hugging Face sees them through DJL.
  */
 public final class Tokenizer {
     /** Words cached before the cache is cleared; bounds memory in a long-lived canister. */
@@ -231,8 +232,8 @@ public final class Tokenizer {
     }
 
     /**
-     * Code points of the text. An unpaired surrogate becomes three U+FFFD, as Hugging Face tokenizers sees it through
-     * DJL/JNI: its 3-byte (invalid) UTF-8 form, decoded lossily byte by byte.
+     * Code points of the text. An unpaired surrogate becomes three U+FFFD: its 3-byte (invalid) UTF-8 form decoded
+     * lossily byte by byte, which is what Hugging Face tokenizers receives through DJL/JNI.
      */
     private static int[] codePoints(String text) {
         int[] cps = new int[text.length()];

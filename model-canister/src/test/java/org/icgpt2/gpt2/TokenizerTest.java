@@ -212,10 +212,14 @@ class TokenizerTest {
         }
     }
 
+    /**
+     * Java strings may hold lone surrogates, UTF-8 cannot (Candid text never has them). DJL passes the string through
+     * JNI's modified UTF-8, where a lone surrogate is 3 invalid bytes that HF decodes to 3 x U+FFFD; we do the same.
+     * (In such a string DJL also mangles valid surrogate pairs into 6 x U+FFFD; that JNI artifact is not copied.)
+     */
     @Test
     void unpairedSurrogatesEncodeLikeHuggingFaceThroughDjl() {
-        // Java strings may hold lone surrogates, UTF-8 cannot: DJL hands HF the 3 bytes ED A0 80, which become 3 x U+FFFD.
-        for (String s : new String[]{"a\ud800b", "\udc00", "x\ud83d", "\ud83d\ud83d\ude00 y", "lone \udfff end"}) {
+        for (String s : new String[]{"a\ud800b", "\udc00", "x\ud83d", "lone \udfff end", "\ud800\ud800 ab\udc00"}) {
             assertArrayEquals(reference(s), tokenizer.encode(s), s);
         }
         assertArrayEquals(tokenizer.encode("a\ufffd\ufffd\ufffdb"), tokenizer.encode("a\ud800b"));
