@@ -34,8 +34,14 @@ public final class Tokenizer {
     private final Map<String, Integer> addedTokens = new HashMap<>();
     private final String[] addedContents;
     private final Map<String, int[]> wordCache = new HashMap<>();
+    // BPE work buffers, grown to the longest word seen
     private byte[] wordBytes = new byte[64];
-    private int[] symbols = new int[64];
+    private int[] symbols = new int[0];
+    private int[] nextSymbol;
+    private int[] previousSymbol;
+    /** Min-heap of (rank << 32 | left symbol index). */
+    private long[] heap;
+    private int heapSize;
 
     private Tokenizer(Map<String, Object> json) {
         Map<String, Object> model = Json.asObject(json.get("model"), "model");
@@ -259,44 +265,94 @@ public final class Tokenizer {
         return n == cps.length ? cps : Arrays.copyOf(cps, n);
     }
 
-    /** BPE over the UTF-8 bytes of one pre-token: repeatedly merge every occurrence of the lowest-ranked pair. */
+    /**
+     * BPE over the UTF-8 bytes of one pre-token, as Hugging Face does it: a min-heap of (rank, position) over adjacent
+     * pairs of a linked list of symbols, so that a long word costs O(n log n) rather than O(n^2).
+     * Stale heap entries (a side already merged away) are skipped when popped.
+     */
     private int[] bpe(int[] cps, int start, int end) {
         int n = utf8(cps, start, end);
         if (symbols.length < n) {
             symbols = new int[n];
+            nextSymbol = new int[n];
+            previousSymbol = new int[n];
+            heap = new long[3 * n];
         }
         int[] sym = symbols;
+        int[] next = nextSymbol;
+        int[] prev = previousSymbol;
+        heapSize = 0;
         for (int i = 0; i < n; i++) {
             sym[i] = byteTokens[wordBytes[i] & 0xFF];
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
         }
-        while (n > 1) {
-            int bestRank = Integer.MAX_VALUE;
-            int best = -1;
-            for (int i = 0; i + 1 < n; i++) {
-                int r = pairRanks.rank(sym[i], sym[i + 1]);
-                if (r < bestRank) {
-                    bestRank = r;
-                    best = i;
-                }
+        for (int i = 0; i + 1 < n; i++) {
+            pushPair(sym, i, i + 1);
+        }
+        while (heapSize > 0) {
+            long top = popHeap();
+            int rank = (int) (top >>> 32);
+            int i = (int) top;
+            int j = sym[i] < 0 ? -1 : next[i];
+            if (j < 0 || pairRanks.rank(sym[i], sym[j]) != rank) {
+                continue; // stale: a side of this pair was merged into something else
             }
-            if (best < 0) {
+            sym[i] = mergeResult[rank];
+            sym[j] = -1;
+            next[i] = next[j];
+            if (next[j] >= 0) {
+                prev[next[j]] = i;
+            }
+            if (prev[i] >= 0) {
+                pushPair(sym, prev[i], i);
+            }
+            if (next[i] >= 0) {
+                pushPair(sym, i, next[i]);
+            }
+        }
+        int count = 0;
+        for (int i = 0; i >= 0; i = next[i]) {
+            sym[count++] = sym[i]; // i >= count, so compacting in place is safe
+        }
+        return Arrays.copyOf(sym, count);
+    }
+
+    /** Pushes the pair starting at symbol {@code i} if it merges; ties in rank pop leftmost first. */
+    private void pushPair(int[] sym, int i, int j) {
+        int rank = pairRanks.rank(sym[i], sym[j]);
+        if (rank == Integer.MAX_VALUE) {
+            return;
+        }
+        long entry = (long) rank << 32 | i;
+        int k = heapSize++;
+        while (k > 0 && heap[(k - 1) >> 1] > entry) {
+            heap[k] = heap[(k - 1) >> 1];
+            k = (k - 1) >> 1;
+        }
+        heap[k] = entry;
+    }
+
+    private long popHeap() {
+        long top = heap[0];
+        long last = heap[--heapSize];
+        int k = 0;
+        while (true) {
+            int child = 2 * k + 1;
+            if (child >= heapSize) {
                 break;
             }
-            int left = sym[best];
-            int right = sym[best + 1];
-            int merged = mergeResult[bestRank];
-            int w = 0;
-            for (int i = 0; i < n; i++) {
-                if (i + 1 < n && sym[i] == left && sym[i + 1] == right) {
-                    sym[w++] = merged;
-                    i++;
-                } else {
-                    sym[w++] = sym[i];
-                }
+            if (child + 1 < heapSize && heap[child + 1] < heap[child]) {
+                child++;
             }
-            n = w;
+            if (heap[child] >= last) {
+                break;
+            }
+            heap[k] = heap[child];
+            k = child;
         }
-        return Arrays.copyOf(sym, n);
+        heap[k] = last;
+        return top;
     }
 
     /** Writes the UTF-8 bytes of {@code cps[start..end)} into {@link #wordBytes}; returns their count. */

@@ -144,6 +144,18 @@ class TokenizerTest {
     }
 
     @Test
+    void longWordsWithoutSpaces() {
+        StringBuilder letters = new StringBuilder();
+        Random random = new Random(3);
+        for (int i = 0; i < 20000; i++) {
+            letters.append((char) ('a' + random.nextInt(26)));
+        }
+        for (String s : new String[]{"a".repeat(20000), letters.toString(), "ab".repeat(5000) + "1".repeat(3000), "😀".repeat(3000)}) {
+            assertArrayEquals(reference(s), tokenizer.encode(s));
+        }
+    }
+
+    @Test
     void decodeInvertsEncode() {
         for (String s : corpus()) {
             assertEquals(s, tokenizer.decode(tokenizer.encode(s), false), () -> "text: " + s);
