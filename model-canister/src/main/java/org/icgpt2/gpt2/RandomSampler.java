@@ -12,7 +12,7 @@ public final class RandomSampler implements Sampler {
     private final int topK;
     private final float topP;
     private final int[] candidates;
-    /** Unnormalized probabilities, indexed by candidate position. */
+    /** Unnormalized probabilities: by token id while cutting for top-p, then by candidate position. */
     private final double[] weights;
     private long rngState;
 

@@ -167,10 +167,6 @@ public final class Safetensors {
         return t;
     }
 
-    public boolean contains(String name) {
-        return tensors.containsKey(name);
-    }
-
     /** The entry for a float tensor the model needs: checks that it exists, has this shape and a float dtype. */
     public TensorInfo floatTensor(String name, long[] expectedShape) {
         TensorInfo t = tensor(name);

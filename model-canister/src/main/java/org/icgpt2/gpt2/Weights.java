@@ -44,6 +44,11 @@ public final class Weights {
             fcProjWeight = new float[e * c.nInner()];
             fcProjBias = new float[e];
         }
+
+        float[][] arrays() {
+            return new float[][]{attnNormWeight, attnNormBias, qkvWeight, qkvBias, attnProjWeight, attnProjBias,
+                    mlpNormWeight, mlpNormBias, fcWeight, fcBias, fcProjWeight, fcProjBias};
+        }
     }
 
     private final long parameterCount;
@@ -57,9 +62,13 @@ public final class Weights {
         }
         finalNormWeight = new float[c.nEmbd()];
         finalNormBias = new float[c.nEmbd()];
-        long perLayer = 4L * c.nEmbd() + 3L * c.nEmbd() * c.nEmbd() + 3L * c.nEmbd() + (long) c.nEmbd() * c.nEmbd()
-                + c.nEmbd() + 2L * c.nEmbd() * c.nInner() + c.nInner() + c.nEmbd();
-        parameterCount = (long) tokenEmbedding.length + positionEmbedding.length + c.nLayer() * perLayer + 2L * c.nEmbd();
+        long count = (long) tokenEmbedding.length + positionEmbedding.length + finalNormWeight.length + finalNormBias.length;
+        for (Layer l : layers) {
+            for (float[] a : l.arrays()) {
+                count += a.length;
+            }
+        }
+        parameterCount = count;
     }
 
     /** Number of f32 parameters (124,439,808 for GPT-2 small with its 50257 tokens; 124,442,112 with 50260). */
