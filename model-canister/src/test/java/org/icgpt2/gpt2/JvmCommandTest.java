@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.stream.StreamSupport;
 import org.icgpt2.jvm.Gpt2Cli;
 import org.junit.jupiter.api.Test;

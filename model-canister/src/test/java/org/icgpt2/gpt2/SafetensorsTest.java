@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.function.Consumer;
 import org.icgpt2.gpt2.ModelFormatException.Reason;
 import org.junit.jupiter.api.BeforeAll;
