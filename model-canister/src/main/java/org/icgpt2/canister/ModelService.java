@@ -33,6 +33,8 @@ final class ModelService {
     /** Heap left to conversations' KV caches after the weights (TeaVM's heap ends near 1.9 GiB). */
     private static final long CACHE_HEAP_BYTES = 1100L << 20;
     private static final int MAX_CONVERSATIONS = 16;
+    /** "### End" and "<|endoftext|>" of the published model: inference needs no tokenizer to stop on them. */
+    private static final int[] DEFAULT_STOP_TOKENS = {50257, 50256};
     /** The original canister's limits for generate and inference. */
     private static final double MAX_TEMPERATURE = 2;
 
@@ -343,7 +345,7 @@ final class ModelService {
     }
 
     private int[] stopTokens() {
-        return chat != null ? chat.stopTokens() : ChatFormat.DEFAULT_STOP_TOKENS;
+        return chat != null ? chat.stopTokens() : DEFAULT_STOP_TOKENS;
     }
 
     private Gpt2 requireModel() {

@@ -55,6 +55,25 @@ public final class ChatFormat {
         return ids;
     }
 
+    /**
+     * The next user message of a conversation whose tokens so far are {@code history}: a blank line after an answer
+     * that was cut short (one that ended with "### End" needs none), then the framed instruction.
+     */
+    public int[] encodeFollowUp(int[] history, String userText) {
+        int[] instructionIds = encodeInstruction(userText);
+        if (history.length == 0 || isStopToken(history[history.length - 1])) {
+            return instructionIds;
+        }
+        int[] ids = new int[instructionIds.length + 1];
+        ids[0] = blankLine;
+        System.arraycopy(instructionIds, 0, ids, 1, instructionIds.length);
+        return ids;
+    }
+
+    private boolean isStopToken(int id) {
+        return id == end || id == endOfText;
+    }
+
     /** Generation stops at "### End" (what the fine-tune emits) or "<|endoftext|>". */
     public int[] stopTokens() {
         return new int[]{end, endOfText};

@@ -30,16 +30,25 @@ public final class Session {
     private FinishReason finishReason = FinishReason.NOT_FINISHED;
 
     public Session(Gpt2 model, KvCache cache, Sampler sampler, int[] stopTokens, int[] prompt, int maxNewTokens) {
+        this(model, cache, sampler, stopTokens, prompt, 0, maxNewTokens);
+    }
+
+    /**
+     * A session continuing a conversation: {@code context} is every token so far plus the new prompt, and the cache
+     * already holds the keys and values of its first {@code cachedPrefix} tokens (a follow-up turn re-reads nothing).
+     */
+    public Session(Gpt2 model, KvCache cache, Sampler sampler, int[] stopTokens, int[] context, int cachedPrefix,
+                   int maxNewTokens) {
         int vocab = model.config().vocabSize();
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt is empty");
+        if (context.length == 0) {
+            throw new IllegalArgumentException("the context is empty");
         }
-        if (prompt.length > cache.capacity()) {
-            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens, more than the context of " + cache.capacity());
+        if (context.length > cache.capacity()) {
+            throw new IllegalArgumentException("the context has " + context.length + " tokens, more than the context of " + cache.capacity());
         }
-        for (int i = 0; i < prompt.length; i++) {
-            if (prompt[i] < 0 || prompt[i] >= vocab) {
-                throw new IllegalArgumentException("prompt token " + i + " is " + prompt[i] + ", outside [0, " + vocab + ")");
+        for (int i = 0; i < context.length; i++) {
+            if (context[i] < 0 || context[i] >= vocab) {
+                throw new IllegalArgumentException("context token " + i + " is " + context[i] + ", outside [0, " + vocab + ")");
             }
         }
         if (maxNewTokens <= 0) {
@@ -50,9 +59,13 @@ public final class Session {
         this.sampler = sampler;
         this.stopTokens = stopTokens.clone();
         this.tokens = new int[cache.capacity() + 1];
-        System.arraycopy(prompt, 0, tokens, 0, prompt.length);
-        this.tokenCount = prompt.length;
-        this.promptLength = prompt.length;
+        System.arraycopy(context, 0, tokens, 0, context.length);
+        if (cachedPrefix < 0 || cachedPrefix >= context.length) {
+            throw new IllegalArgumentException("cached prefix " + cachedPrefix + " outside [0, " + context.length + ")");
+        }
+        this.tokenCount = context.length;
+        this.promptLength = context.length;
+        this.cached = cachedPrefix;
         this.maxNewTokens = maxNewTokens;
     }
 
@@ -125,6 +138,11 @@ public final class Session {
     /** Generated tokens so far, including a final stop token. */
     public int[] generated() {
         return Arrays.copyOfRange(tokens, promptLength, tokenCount);
+    }
+
+    /** Every token so far: the context, then the generated tokens (the last of which is not in the cache yet). */
+    public int[] context() {
+        return Arrays.copyOf(tokens, tokenCount);
     }
 
     /** Positions filled in the KV cache. */

@@ -25,6 +25,8 @@ public final class Tokenizer {
 
     /** UTF-8 bytes of every token id; added tokens map to their content. */
     private final byte[][] tokenBytes;
+    /** OpenAI's byte-to-character table, to name tokens as Hugging Face does. */
+    private final char[] byteToChar = byteToUnicode();
     private final boolean[] special;
     /** Token id of each single byte. */
     private final int[] byteTokens = new int[256];
@@ -58,7 +60,6 @@ public final class Tokenizer {
 
         int[] charToByte = new int[0x200];
         Arrays.fill(charToByte, -1);
-        char[] byteToChar = byteToUnicode();
         for (int b = 0; b < 256; b++) {
             charToByte[byteToChar[b]] = b;
         }
@@ -391,6 +392,19 @@ public final class Tokenizer {
             throw new IllegalArgumentException("unknown token id " + id);
         }
         return tokenBytes[id];
+    }
+
+    /** The token as Hugging Face names it: byte-level characters (' ' is 'Ġ'), or an added token's content. */
+    public String tokenString(int id) {
+        byte[] bytes = tokenBytes(id);
+        if (addedTokens.containsValue(id)) {
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+        char[] chars = new char[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            chars[i] = byteToChar[bytes[i] & 0xff];
+        }
+        return new String(chars);
     }
 
     /** Decodes ids to text; invalid UTF-8 (a sequence cut off mid-character) becomes U+FFFD. */

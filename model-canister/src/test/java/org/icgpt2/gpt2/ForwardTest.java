@@ -174,6 +174,34 @@ class ForwardTest {
     }
 
     @Test
+    void aFollowUpTurnOnTheSameCacheEqualsReadingTheWholeConversationAgain() throws Exception {
+        Loaded m = load(SHAPES[3]);
+        ChatFormat chat = new ChatFormat(Tokenizer.parse(Files.readString(m.dir.resolve("tokenizer.json"))));
+        int vocab = m.config.vocabSize();
+        RunState state = new RunState(m.config, 4);
+        KvCache cache = new KvCache(m.config);
+        Session first = new Session(m.model, cache, new ArgmaxSampler(vocab), chat.stopTokens(),
+                chat.encodeInstruction("Name a colour."), 6);
+        runToEnd(first, state, 3);
+        int[] history = first.context();
+        int[] followUp = chat.encodeFollowUp(history, "And another one?");
+        assertEquals(628, followUp[0], "an answer cut short is separated from the next instruction by a blank line");
+        int[] context = IntStream.concat(IntStream.of(history), IntStream.of(followUp)).toArray();
+
+        SamplerSettings sampling = new SamplerSettings(0.8f, 20, 0.9f, 77);
+        Session continued = new Session(m.model, cache, Sampler.create(sampling, vocab), chat.stopTokens(), context,
+                first.position(), 8);
+        assertEquals(followUp.length, continued.promptTokensLeft(), "only the new tokens (and the unfed last answer token) are read");
+        runToEnd(continued, state, 3);
+        Session fresh = new Session(m.model, new KvCache(m.config), Sampler.create(sampling, vocab), chat.stopTokens(),
+                context, 8);
+        runToEnd(fresh, state, 16);
+        assertArrayEquals(fresh.generated(), continued.generated());
+        int[] afterEnd = chat.encodeFollowUp(new int[]{1, 2, chat.stopTokens()[0]}, "Hi");
+        assertArrayEquals(chat.encodeInstruction("Hi"), afterEnd, "an answer that ended with ### End needs no separator");
+    }
+
+    @Test
     void sessionsStopOnStopTokensAndAtTheEndOfTheContext() throws Exception {
         Loaded m = load(SHAPES[0]);
         int vocab = m.config.vocabSize();
