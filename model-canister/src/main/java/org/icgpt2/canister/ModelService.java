@@ -159,6 +159,9 @@ final class ModelService {
     /** Generates up to {@code maxNewTokens} after {@code prompt}, as many as fit in one call; stop tokens excluded. */
     int[] inference(int[] prompt, int maxNewTokens, double temperature) {
         Gpt2 m = requireModel();
+        if (prompt.length == 0) {
+            throw new UserError("the prompt is empty");
+        }
         if (maxNewTokens <= 0) {
             throw new UserError("the number of tokens to generate must be at least 1");
         }
@@ -227,6 +230,7 @@ final class ModelService {
                 settings.maxNewTokens());
         c.decoder = tokenizer != null ? tokenizer.newDecoder(true) : null;
         c.returnedTokens = 0;
+        c.callBudget = settings.callBudget();
         return run(c.turn, c, settings.callBudget());
     }
 
@@ -237,7 +241,7 @@ final class ModelService {
             throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
                     + " (it was ended, evicted by newer ones, or lost in an upgrade)");
         }
-        return run(c.turn, c, callBudget);
+        return run(c.turn, c, Math.min(callBudget, c.callBudget));
     }
 
     void endSession(byte[] caller, long sessionId) {
