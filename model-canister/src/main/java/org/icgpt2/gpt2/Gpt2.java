@@ -3,7 +3,9 @@ package org.icgpt2.gpt2;
 /**
  * The GPT-2 forward pass: token + position embeddings, pre-LN transformer blocks with causal self-attention over a
  * {@link KvCache}, tanh GELU MLP, final layer norm and the LM head tied to the token embedding.
- * O(n_embd) per-token work is plain Java; every matrix product goes through {@link Kernels}.
+ * O(n_embd) per-token work is plain Java; every matrix product goes through {@link Kernels}: weight matrices through
+ * {@link Linear} (f32 {@link DenseMatrix} or int8 {@link QuantizedMatrix}, per {@link Weights.Precision}), once per
+ * matrix and batch.
  */
 public final class Gpt2 {
     private static final float GELU_SCALE = (float) Math.sqrt(2 / Math.PI);
