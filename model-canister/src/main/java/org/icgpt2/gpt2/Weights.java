@@ -132,6 +132,21 @@ public final class Weights {
         return bytes;
     }
 
+    /**
+     * {@link #bytes()} of weights of this shape and precision, without loading them: GPT-2 small with 50260 tokens
+     * takes 497,768,448 bytes as F32 and 127,698,256 as INT8 (123.5 MB int8 matrices + 0.5 MB row scales + 3.6 MB
+     * f32 biases, norms and position embedding), 25.7%.
+     */
+    public static long bytes(Config c, Precision precision) {
+        long e = c.nEmbd();
+        long inner = c.nInner();
+        long layers = c.nLayer();
+        long matrixParams = c.vocabSize() * e + layers * (4 * e * e + 2 * inner * e);
+        long matrixRows = c.vocabSize() + layers * (5 * e + inner);
+        long vectors = c.nPositions() * e + 2 * e + layers * (9 * e + inner);
+        return precision == Precision.F32 ? 4 * (matrixParams + vectors) : matrixParams + 4 * matrixRows + 4 * vectors;
+    }
+
     /** Loads every tensor at once as f32; see {@link Loader} to spread the work over several calls. */
     public static Weights load(Config config, Safetensors file, Kernels kernels) {
         return load(config, file, kernels, Precision.F32);

@@ -141,6 +141,14 @@ class Int8Test {
         double ratio = (double) q.bytes() / f.bytes();
         System.out.printf("int8 weights: %d bytes vs f32 %d (%.3f)%n", q.bytes(), f.bytes(), ratio);
         assertTrue(ratio < 0.27, "ratio " + ratio);
+        assertEquals(q.bytes(), Weights.bytes(c, Weights.Precision.INT8));
+        assertEquals(f.bytes(), Weights.bytes(c, Weights.Precision.F32));
+        // GPT-2 small (model.md: 124,442,112 parameters with 50260 tokens)
+        Config gpt2 = Config.parse(Files.readString(TestFiles.ROOT.resolve("lib/model/config.json")));
+        assertEquals(4 * 124_442_112L, Weights.bytes(gpt2, Weights.Precision.F32));
+        long int8 = Weights.bytes(gpt2, Weights.Precision.INT8);
+        System.out.printf("GPT-2 small: int8 weights %d bytes vs f32 %d (%.4f)%n", int8, 4 * 124_442_112L, int8 / (4 * 124_442_112.0));
+        assertEquals(127_698_256L, int8);
     }
 
     /**
