@@ -154,6 +154,159 @@ function genMatmul() {
     `)`);
 }
 
+// ----------------------------------------------------------------------------------------------- matmul_q8
+// int8 weights x int16 activations. Chunks of 8 columns: v128.load8x8_s sign-extends 8 weight bytes to i16x8 in
+// the load itself (cost 1), i32x4.dot_i16x8_s (cost 1) multiplies with 8 int16 activations held in v128 locals
+// and adds pairs, i32x4.add (1) accumulates: local.get pq, load8x8_s, local.get x, dot, add = 5 units per 8 MACs.
+export const Q8_PANEL = 192; // chunks of 8 columns per panel: 1536 columns (n_embd in one, n_inner in two panels)
+export const Q8_GROUPS = [8, 4, 2, 1];
+
+function genQ8Group(G) {
+  const U = Q8_PANEL;
+  emit(``,
+    `;; $q8mm${G}: acc[b*osb + 4r] (i32) = sum_{c<n8} q[r*qsb + c] * x[b*xsb + 2c] for b<${G}, r<rows (byte strides;`,
+    `;; q int8, x int16; n8 > 0 a multiple of 8; rows > 0). Writes the exact int32 sums into the output slots (the`,
+    `;; caller converts them to f32 afterwards). Column panels of up to ${U} chunks of 8: each x panel is loaded once`,
+    `;; into v128 locals; per row and vector one i32x4 chain on the operand stack through a Duff's device. Per chunk:`,
+    G === 1
+      ? `;;   local.get pq, v128.load8x8_s, local.get x, i32x4.dot_i16x8_s, i32x4.add = 5 units per 8 MACs (0.625/MAC).`
+      : `;;   vector 0: local.get pq, v128.load8x8_s, local.tee m_j, local.get x, dot, add = 6; vectors 1..${G - 1}: local.get m_j,\n;;   local.get x, dot, add = 4 each: ${6 + 4 * (G - 1)} units per ${8 * G} MACs (${((6 + 4 * (G - 1)) / (8 * G)).toFixed(3)}/MAC).`,
+    `;; Per row and vector ~25 more (chain start = previous panel's partial sum in lane 0 or 0, Duff dispatch,`,
+    `;; horizontal i32 sum 11, store) plus ~12 per row. Integer adds wrap (mod 2^32), so the result is the exact sum`,
+    `;; whenever that fits in int32, whatever the order (see matmul_q8).`);
+  emit(`(func $q8mm${G} (param $out i32) (param $osb i32) (param $q i32) (param $qsb i32) (param $x i32) (param $xsb i32) (param $rows i32) (param $n8 i32)`);
+  emit(`(local $c0 i32) (local $k i32) (local $more i32) (local $pq i32) (local $po i32) (local $poEnd i32) (local $xb i32) (local $pb i32) (local $h v128)`);
+  for (let b = 1; b < G; b++) emit(`(local $ob${b} i32)`);
+  for (let b = 0; b < G; b++) emit(Array.from({ length: U }, (_, j) => `(local $x${b}_${j} v128)`).join(' '));
+  if (G > 1) emit(Array.from({ length: U }, (_, j) => `(local $m${j} v128)`).join(' '));
+  for (let b = 1; b < G; b++) emit(`local.get ${b === 1 ? '$osb' : `$ob${b - 1}`}`, ...(b === 1 ? [] : ['local.get $osb', 'i32.add']), `local.set $ob${b}`);
+  emit(`local.get $out`, `local.get $rows`, `i32.const 2`, `i32.shl`, `i32.add`, `local.set $poEnd`);
+  emit(`loop $panel`);
+  emit(`;; k = min(${U}, chunks left)`,
+    `local.get $n8`, `local.get $c0`, `i32.sub`, `i32.const 3`, `i32.shr_u`, `local.set $k`,
+    `i32.const ${U}`, `local.get $k`, `local.get $k`, `i32.const ${U}`, `i32.gt_u`, `select`, `local.set $k`);
+  emit(`;; x panel -> locals (once per panel: amortised over all rows)`);
+  emit(`local.get $x`, `local.get $c0`, `i32.const 1`, `i32.shl`, `i32.add`, `local.set $xb`);
+  for (let b = 0; b < G; b++) {
+    if (b > 0) emit(`local.get $xb`, `local.get $xsb`, `i32.add`, `local.set $xb`);
+    duff(U, '$k', (j) => [`local.get $xb`, `v128.load offset=${16 * j} align=1`, `local.set $x${b}_${j}`]);
+  }
+  emit(`local.get $q`, `local.get $c0`, `i32.add`, `local.set $pq`, `local.get $out`, `local.set $po`);
+  emit(`loop $row`);
+  for (let b = 0; b < G; b++) {
+    const addr = b === 0 ? '$po' : '$pb';
+    if (b > 0) emit(`local.get $po`, `local.get $ob${b}`, `i32.add`, `local.set $pb`);
+    emit(`local.get ${addr}`);
+    duff(U, '$k', (j) => {
+      if (b > 0) return [`local.get $m${j}`, `local.get $x${b}_${j}`, `i32x4.dot_i16x8_s`, `i32x4.add`];
+      return [`local.get $pq`, `v128.load8x8_s offset=${8 * j} align=1`, ...(G > 1 ? [`local.tee $m${j}`] : []),
+        `local.get $x0_${j}`, `i32x4.dot_i16x8_s`, `i32x4.add`];
+    }, {
+      valueType: 'v128',
+      // chain start: [partial sum so far, 0, 0, 0] after the first panel, zero in the first
+      start: [`local.get ${addr}`, `v128.load32_zero align=1`, `v128.const i32x4 0 0 0 0`, `local.get $more`, `select`],
+    });
+    emit(`local.tee $h`, `i32x4.extract_lane 0`, `local.get $h`, `i32x4.extract_lane 1`, `i32.add`,
+      `local.get $h`, `i32x4.extract_lane 2`, `i32.add`, `local.get $h`, `i32x4.extract_lane 3`, `i32.add`,
+      `i32.store align=1`);
+  }
+  emit(`local.get $pq`, `local.get $qsb`, `i32.add`, `local.set $pq`,
+    `local.get $po`, `i32.const 4`, `i32.add`, `local.tee $po`, `local.get $poEnd`, `i32.ne`, `br_if $row`);
+  emit(`end`);
+  emit(`i32.const 1`, `local.set $more`,
+    `local.get $c0`, `local.get $k`, `i32.const 3`, `i32.shl`, `i32.add`, `local.tee $c0`, `local.get $n8`, `i32.lt_u`, `br_if $panel`);
+  emit(`end`);
+  emit(`)`);
+}
+
+function genMatmulQ8() {
+  emit(``,
+    `;; matmul_q8(out, outStride, q, qStride, scales, x, xStride, xScales, rows, n, batch): byte addresses; outStride in`,
+    `;; floats, qStride in bytes (int8 elements), xStride in int16 elements; q int8 [rows, n] rows qStride apart,`,
+    `;; scales f32 [rows], x int16 [batch, n], xScales f32 [batch]:`,
+    `;;   acc[b][r] = sum_{c<n} q[r*qStride + c] * x[b*xStride + c]          (int32, wrapping adds)`,
+    `;;   out[b*outStride + r] = f32(acc[b][r]) * (scales[r] * xScales[b])   (f32.convert_i32_s, two f32 muls)`,
+    `;; for r<rows, b<batch. The integer sum is exact (order-free) when sum_c |q*x| < 2^31; callers guarantee it by`,
+    `;; bounding |x| (Kernels.q8ActivationLimit). Three passes: (1) the whole 8-column chunks through`,
+    `;; $q8mm8/4/2/1 (batch split greedily), int32 sums parked in the output slots; (2) columns n&~7..n-1 scalar (~12`,
+    `;; units per MAC, at most 7 per row; n = 0 gives 0); (3) per vector, the slots become f32: 4 rows at a time`,
+    `;; f32x4.convert_i32x4_s * (scales * splat(xScale)) (~6 units per row), leftover rows scalar.`);
+  emit(`(func (export "matmul_q8") (param $out i32) (param $os i32) (param $q i32) (param $qs i32) (param $sc i32) (param $x i32) (param $xs i32) (param $xsc i32) (param $rows i32) (param $n i32) (param $batch i32)`,
+    `(local $osb i32) (local $xsb i32) (local $n8 i32) (local $o i32) (local $xp i32) (local $b i32)`,
+    `(local $r i32) (local $pm i32) (local $pc i32) (local $pxe i32) (local $px i32) (local $s i32) (local $ps i32) (local $pe4 i32) (local $pe i32) (local $xv v128) (local $xf f32)`,
+    `local.get $rows`, `i32.eqz`, `local.get $batch`, `i32.eqz`, `i32.or`, `if`, `return`, `end`,
+    `local.get $os`, `i32.const 2`, `i32.shl`, `local.set $osb`,
+    `local.get $xs`, `i32.const 1`, `i32.shl`, `local.set $xsb`,
+    `local.get $n`, `i32.const -8`, `i32.and`, `local.set $n8`,
+    `local.get $n8`, `if`,
+    `local.get $out`, `local.set $o`, `local.get $x`, `local.set $xp`, `local.get $batch`, `local.set $b`);
+  for (const G of Q8_GROUPS) {
+    const loop = G === Q8_GROUPS[0];
+    emit(loop ? `block $done${G}` : `local.get $b`, ...(loop ? [`local.get $b`, `i32.const ${G}`, `i32.lt_u`, `br_if $done${G}`, `loop $more${G}`] : [`i32.const ${G}`, `i32.and`, `if`]),
+      `local.get $o`, `local.get $osb`, `local.get $q`, `local.get $qs`, `local.get $xp`, `local.get $xsb`, `local.get $rows`, `local.get $n8`, `call $q8mm${G}`,
+      `local.get $o`, `local.get $osb`, `i32.const ${Math.log2(G)}`, `i32.shl`, `i32.add`, `local.set $o`,
+      `local.get $xp`, `local.get $xsb`, `i32.const ${Math.log2(G)}`, `i32.shl`, `i32.add`, `local.set $xp`);
+    if (loop) emit(`local.get $b`, `i32.const ${G}`, `i32.sub`, `local.tee $b`, `i32.const ${G}`, `i32.ge_u`, `br_if $more${G}`, `end`, `end`);
+    else emit(`end`);
+  }
+  emit(`end`);
+  emit(`;; (2) scalar columns n8 .. n-1 (when n%8 != 0, or n = 0: zeros)`,
+    `block $tdone`,
+    `local.get $n`, `i32.const 7`, `i32.and`, `local.get $n8`, `i32.eqz`, `i32.or`, `i32.eqz`, `br_if $tdone`,
+    `local.get $x`, `local.get $n8`, `i32.const 1`, `i32.shl`, `i32.add`, `local.set $xp`,
+    `local.get $out`, `local.set $o`,
+    `local.get $batch`, `local.set $b`,
+    `loop $vec`,
+    `local.get $q`, `local.get $n8`, `i32.add`, `local.set $pm`,
+    `local.get $xp`, `local.get $n`, `i32.const 7`, `i32.and`, `i32.const 1`, `i32.shl`, `i32.add`, `local.set $pxe`,
+    `i32.const 0`, `local.set $r`,
+    `loop $srow`,
+    `local.get $o`, `local.get $r`, `i32.const 2`, `i32.shl`, `i32.add`, `local.tee $pc`,
+    `local.get $pc`, `i32.load align=1`, `i32.const 0`, `local.get $n8`, `select`, `local.set $s`,
+    `local.get $pm`, `local.set $pc`, `local.get $xp`, `local.set $px`,
+    `block $scdone`, `local.get $px`, `local.get $pxe`, `i32.eq`, `br_if $scdone`,
+    `loop $scol`,
+    `local.get $pc`, `i32.load8_s`, `local.get $px`, `i32.load16_s align=1`, `i32.mul`, `local.get $s`, `i32.add`, `local.set $s`,
+    `local.get $pc`, `i32.const 1`, `i32.add`, `local.set $pc`,
+    `local.get $px`, `i32.const 2`, `i32.add`, `local.tee $px`, `local.get $pxe`, `i32.ne`, `br_if $scol`,
+    `end`, `end`,
+    `local.get $s`, `i32.store align=1`,
+    `local.get $pm`, `local.get $qs`, `i32.add`, `local.set $pm`,
+    `local.get $r`, `i32.const 1`, `i32.add`, `local.tee $r`, `local.get $rows`, `i32.ne`, `br_if $srow`,
+    `end`,
+    `local.get $o`, `local.get $osb`, `i32.add`, `local.set $o`,
+    `local.get $xp`, `local.get $xsb`, `i32.add`, `local.set $xp`,
+    `local.get $b`, `i32.const 1`, `i32.sub`, `local.tee $b`, `br_if $vec`,
+    `end`,
+    `end`,
+    `;; (3) int32 slots -> f32(acc) * (scales[r] * xScales[b])`,
+    `local.get $out`, `local.set $o`,
+    `local.get $xsc`, `local.set $px`,
+    `local.get $batch`, `local.set $b`,
+    `loop $cvec`,
+    `local.get $px`, `f32.load align=1`, `local.tee $xf`, `f32x4.splat`, `local.set $xv`,
+    `local.get $o`, `local.set $pc`, `local.get $sc`, `local.set $ps`,
+    `local.get $o`, `local.get $rows`, `i32.const -4`, `i32.and`, `i32.const 2`, `i32.shl`, `i32.add`, `local.set $pe4`,
+    `local.get $o`, `local.get $rows`, `i32.const 2`, `i32.shl`, `i32.add`, `local.set $pe`,
+    `block $c4done`, `local.get $pc`, `local.get $pe4`, `i32.eq`, `br_if $c4done`, `loop $c4`,
+    `local.get $pc`, `local.get $pc`, `v128.load align=1`, `f32x4.convert_i32x4_s`,
+    `local.get $ps`, `v128.load align=1`, `local.get $xv`, `f32x4.mul`, `f32x4.mul`, `v128.store align=1`,
+    `local.get $ps`, `i32.const 16`, `i32.add`, `local.set $ps`,
+    `local.get $pc`, `i32.const 16`, `i32.add`, `local.tee $pc`, `local.get $pe4`, `i32.ne`, `br_if $c4`,
+    `end`, `end`,
+    `block $c1done`, `local.get $pc`, `local.get $pe`, `i32.eq`, `br_if $c1done`, `loop $c1`,
+    `local.get $pc`, `local.get $pc`, `i32.load align=1`, `f32.convert_i32_s`,
+    `local.get $ps`, `f32.load align=1`, `local.get $xf`, `f32.mul`, `f32.mul`, `f32.store align=1`,
+    `local.get $ps`, `i32.const 4`, `i32.add`, `local.set $ps`,
+    `local.get $pc`, `i32.const 4`, `i32.add`, `local.tee $pc`, `local.get $pe`, `i32.ne`, `br_if $c1`,
+    `end`, `end`,
+    `local.get $o`, `local.get $osb`, `i32.add`, `local.set $o`,
+    `local.get $px`, `i32.const 4`, `i32.add`, `local.set $px`,
+    `local.get $b`, `i32.const 1`, `i32.sub`, `local.tee $b`, `br_if $cvec`,
+    `end`,
+    `)`);
+}
+
 // ------------------------------------------------------------------------------------------ weighted_row_sum
 function genWrs() {
   const U = WRS_PANEL, R = WRS_ROWS;
@@ -294,6 +447,8 @@ export function generate() {
     `(import "main" "memory" (memory 1))`);
   for (const G of MM_GROUPS) genMatmulGroup(G);
   genMatmul();
+  for (const G of Q8_GROUPS) genQ8Group(G);
+  genMatmulQ8();
   genWrs();
   genTranspose();
   emit(`)`);

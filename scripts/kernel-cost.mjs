@@ -156,7 +156,18 @@ export function standardShapes() {
     name: `transpose rows=${rows} cols=${cols}`, target, work: rows * cols, floats: 2 * rows * cols,
     run: (ex) => ex.transpose(4 * rows * cols, 0, rows, cols),
   });
+  // matmul_q8: out [batch, rows] f32 at 0, then q [rows, n] int8, x [batch, n] int16, scales, xScales (bytes)
+  const q8 = (rows, n, batch, target) => ({
+    name: `matmul_q8 rows=${rows} n=${n} batch=${batch}`, target, work: rows * n * batch,
+    floats: rows * batch + Math.ceil(rows * n / 4) + Math.ceil(n * batch / 2) + rows + batch + 8,
+    run: (ex) => {
+      const o = 0, q = 4 * rows * batch, x = q + rows * n + 4, sc = x + 2 * n * batch + 4, xsc = sc + 4 * rows;
+      ex.matmul_q8(o, rows, q, n, sc, x, n, xsc, rows, n, batch);
+    },
+  });
   return [
+    q8(768, 768, 1, 0.9), q8(2304, 768, 1, 0.9), q8(3072, 768, 1, 0.9), q8(768, 3072, 1, 0.9), q8(50260, 768, 1, 0.9),
+    q8(768, 768, 2, null), q8(768, 768, 4, 0.8), q8(768, 768, 8, 0.7), q8(768, 3072, 8, 0.7),
     mm(768, 768, 1, 1.8), mm(2304, 768, 1, 1.8), mm(3072, 768, 1, 1.8), mm(768, 3072, 1, 1.8), mm(50260, 768, 1, 1.8),
     mm(768, 768, 2, null), mm(768, 768, 4, 1.3), mm(768, 768, 8, 1.3), mm(768, 3072, 8, 1.3), mm(768, 768, 16, 1.3),
     mm(1024, 64, 1, null), // attention scores over a KV cache (head size 64)

@@ -77,9 +77,9 @@ test('generated kernels.wat is up to date with scripts/gen-kernels.mjs', () => {
   assert.equal(readFileSync(WAT_PATH, 'utf8'), generate());
 });
 
-test('exports exactly matmul, weighted_row_sum, transpose and imports only main.memory', () => {
+test('exports exactly matmul, matmul_q8, weighted_row_sum, transpose and imports only main.memory', () => {
   const mod = new WebAssembly.Module(kernelModules().plain);
-  assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name).sort(), ['matmul', 'transpose', 'weighted_row_sum']);
+  assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name).sort(), ['matmul', 'matmul_q8', 'transpose', 'weighted_row_sum']);
   assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: 'main', name: 'memory', kind: 'memory' }]);
 });
 
@@ -117,6 +117,85 @@ test('matmul: empty shapes write nothing', () => {
   const o = A.alloc(6, 1, () => 7);
   A.ex.matmul(4 * o, 3, 4 * A.alloc(1, 0), 0, 4 * A.alloc(1, 0), 0, 3, 0, 2);
   assert.deepEqual([...A.f.subarray(o, o + 6)], [0, 0, 0, 0, 0, 0]);
+});
+
+// ------------------------------------------------------------------------------------------------- matmul_q8
+/**
+ * matmul_q8 against a JS model of its exact semantics: int32 wrapping sum of int8*int16 products, then
+ * f32(acc) * f32(scale[r] * xScale[b]). Byte-level arena (all regions may be misaligned by any byte count);
+ * every byte outside the written output floats must keep its sentinel. `values` picks the data: 'random' (small
+ * random ints), 'extreme' (|q| = 127/-128, |x| = 32767/-32768: the sums wrap, which must still match exactly).
+ */
+function runQ8({ rows, n, batch, qStride, xStride, outStride, mis = [0, 0, 0, 0, 0], seed = 1, values = 'random' }) {
+  const r = rng(seed);
+  const qBytes = rows === 0 ? 0 : (rows - 1) * qStride + n;
+  const xElems = batch === 0 ? 0 : (batch - 1) * xStride + n;
+  const oFloats = batch === 0 ? 0 : (batch - 1) * outStride + rows;
+  const total = qBytes + 2 * xElems + 4 * oFloats + 4 * rows + 4 * batch + 10 * 4 * GUARD + 256;
+  const { memory, ex } = instantiate(kernelModules().plain, Math.ceil(total / 65536) + 1);
+  const u8 = new Uint8Array(memory.buffer), dv = new DataView(memory.buffer);
+  u8.fill(0xa5);
+  let top = 16;
+  const alloc = (bytes, misalign) => { const base = top + 4 * GUARD + misalign; top = base + bytes + 4 * GUARD + 3; return base; };
+  const q = alloc(qBytes, mis[0]), x = alloc(2 * xElems, mis[1]), o = alloc(4 * oFloats, mis[2]);
+  const sc = alloc(4 * rows, mis[3]), xsc = alloc(4 * batch, mis[4]);
+  const extreme = values === 'extreme';
+  for (let i = 0; i < qBytes; i++) dv.setInt8(q + i, extreme ? (r() < 0 ? -128 : 127) : Math.round(r() * 254));
+  for (let i = 0; i < xElems; i++) dv.setInt16(x + 2 * i, extreme ? (r() < 0 ? -32768 : 32767) : Math.round(r() * 16382), true);
+  for (let i = 0; i < oFloats; i++) dv.setFloat32(o + 4 * i, r() * 100, true); // garbage the kernel must overwrite
+  for (let i = 0; i < rows; i++) dv.setFloat32(sc + 4 * i, (r() + 0.5) * 0.01, true);
+  for (let i = 0; i < batch; i++) dv.setFloat32(xsc + 4 * i, (r() + 0.5) * 0.001, true);
+  const snap = u8.slice();
+  ex.matmul_q8(o, outStride, q, qStride, sc, x, xStride, xsc, rows, n, batch);
+  const written = new Set();
+  const what = `matmul_q8 rows=${rows} n=${n} batch=${batch} qS=${qStride} xS=${xStride} oS=${outStride} mis=${mis} ${values}`;
+  for (let b = 0; b < batch; b++) {
+    const xs = dv.getFloat32(xsc + 4 * b, true);
+    for (let i = 0; i < rows; i++) {
+      let acc = 0;
+      for (let c = 0; c < n; c++) acc = (acc + dv.getInt8(q + i * qStride + c) * dv.getInt16(x + 2 * (b * xStride + c), true)) | 0;
+      const want = Math.fround(Math.fround(acc) * Math.fround(dv.getFloat32(sc + 4 * i, true) * xs));
+      const at = o + 4 * (b * outStride + i);
+      for (let k = 0; k < 4; k++) written.add(at + k);
+      const got = dv.getFloat32(at, true);
+      if (!Object.is(got, want)) assert.fail(`${what} out[${b},${i}]: got ${got}, want ${want} (acc ${acc})`);
+    }
+  }
+  for (let i = 0; i < u8.length; i++) {
+    if (!written.has(i) && u8[i] !== snap[i]) assert.fail(`${what}: byte ${i} outside the output changed`);
+  }
+}
+
+test('matmul_q8: odd n (tails), batch 1..9, unaligned, odd strides, bit-exact', () => {
+  let seed = 1;
+  for (const n of [1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 767, 768, 769, 1535, 1536, 1537, 3072, 3079]) {
+    for (const batch of [1, 2, 3, 4, 5, 7, 8, 9]) {
+      const rows = n >= 767 ? 3 : 5;
+      runQ8({ rows, n, batch, qStride: n + (seed % 5), xStride: n + 3, outStride: rows + 1,
+        mis: [seed % 8, (seed + 1) % 4, (seed + 2) % 4, (seed + 3) % 4, seed % 3], seed: seed++ });
+    }
+  }
+});
+
+test('matmul_q8: rows 1..33, dense strides, batch up to 17', () => {
+  let seed = 200;
+  for (const rows of [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 33]) {
+    for (const n of [8, 13, 64, 200]) {
+      runQ8({ rows, n, batch: 1 + (rows % 3), qStride: n, xStride: n, outStride: rows, mis: [1, 1, 2, 3, 1], seed: seed++ });
+    }
+  }
+  runQ8({ rows: 6, n: 40, batch: 16, qStride: 41, xStride: 43, outStride: 7, mis: [1, 3, 0, 2, 1] });
+  runQ8({ rows: 5, n: 9, batch: 17, qStride: 9, xStride: 9, outStride: 5 });
+});
+
+test('matmul_q8: extreme values wrap exactly like int32 (same result as the reference)', () => {
+  runQ8({ rows: 3, n: 3079, batch: 3, qStride: 3080, xStride: 3081, outStride: 4, mis: [3, 1, 2, 0, 1], values: 'extreme' });
+  runQ8({ rows: 9, n: 768, batch: 9, qStride: 768, xStride: 768, outStride: 9, values: 'extreme', seed: 9 });
+});
+
+test('matmul_q8: empty shapes write nothing; n = 0 writes zeros', () => {
+  for (const [rows, n, batch] of [[0, 5, 2], [3, 5, 0], [0, 0, 0]]) runQ8({ rows, n, batch, qStride: 7, xStride: 9, outStride: 4 });
+  runQ8({ rows: 3, n: 0, batch: 2, qStride: 0, xStride: 0, outStride: 3 });
 });
 
 function runWrs({ rows, n, mStride, mis = [0, 0, 0], seed = 1 }) {
@@ -190,6 +269,8 @@ test('IC cost per MAC / element (metered like the IC, exact totals)', (t) => {
     const target = r.target === 1.3 ? 1.7 : r.target;
     if (target) assert.ok(r.perWork <= target, `${r.name}: ${r.perWork.toFixed(4)} > ${target}`);
   }
+  const q1 = results.filter((r) => r.name.startsWith('matmul_q8') && r.name.endsWith('batch=1'));
+  for (const r of q1) assert.ok(r.perWork <= 0.7, `${r.name}: ${r.perWork}`); // 5 units per 8 MACs + row overhead
   const b8 = results.find((r) => r.name === 'matmul rows=768 n=768 batch=8');
   assert.ok(b8.perWork <= 1.61, `batch 8: ${b8.perWork}`);
 });

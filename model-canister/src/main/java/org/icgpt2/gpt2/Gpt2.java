@@ -3,7 +3,9 @@ package org.icgpt2.gpt2;
 /**
  * The GPT-2 forward pass: token + position embeddings, pre-LN transformer blocks with causal self-attention over a
  * {@link KvCache}, tanh GELU MLP, final layer norm and the LM head tied to the token embedding.
- * O(n_embd) per-token work is plain Java; every matrix product goes through {@link Kernels}.
+ * O(n_embd) per-token work is plain Java; every matrix product goes through {@link Kernels}: weight matrices through
+ * {@link Linear} (f32 {@link DenseMatrix} or int8 {@link QuantizedMatrix}, per {@link Weights.Precision}), once per
+ * matrix and batch.
  */
 public final class Gpt2 {
     private static final float GELU_SCALE = (float) Math.sqrt(2 / Math.PI);
@@ -47,10 +49,10 @@ public final class Gpt2 {
             if (token < 0 || token >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + token + " outside [0, " + config.vocabSize() + ")");
             }
-            int tokenRow = token * e;
             int positionRow = (position + b) * e;
+            weights.tokenEmbeddingMatrix.copyRow(token, s.x, b * e);
             for (int i = 0; i < e; i++) {
-                s.x[b * e + i] = weights.tokenEmbedding[tokenRow + i] + weights.positionEmbedding[positionRow + i];
+                s.x[b * e + i] += weights.positionEmbedding[positionRow + i];
             }
         }
 
@@ -60,17 +62,17 @@ public final class Gpt2 {
             for (int b = 0; b < count; b++) {
                 layerNorm(s.xb, b * e, s.x, b * e, w.attnNormWeight, w.attnNormBias);
             }
-            linear(s.qkv, w.qkvWeight, w.qkvBias, s.xb, e, 3 * e, count);
+            linear(s, s.qkv, w.qkv, w.qkvBias, s.xb, count);
             attention(s, cache, l, count, position);
-            linear(s.xb, w.attnProjWeight, w.attnProjBias, s.attnOut, e, e, count);
+            linear(s, s.xb, w.attnProj, w.attnProjBias, s.attnOut, count);
             addInPlace(s.x, s.xb, count * e);
             // MLP block
             for (int b = 0; b < count; b++) {
                 layerNorm(s.xb, b * e, s.x, b * e, w.mlpNormWeight, w.mlpNormBias);
             }
-            linear(s.hidden, w.fcWeight, w.fcBias, s.xb, e, config.nInner(), count);
+            linear(s, s.hidden, w.fc, w.fcBias, s.xb, count);
             geluInPlace(s.hidden, count * config.nInner());
-            linear(s.xb, w.fcProjWeight, w.fcProjBias, s.hidden, config.nInner(), e, count);
+            linear(s, s.xb, w.fcProj, w.fcProjBias, s.hidden, count);
             addInPlace(s.x, s.xb, count * e);
         }
 
@@ -79,7 +81,7 @@ public final class Gpt2 {
         }
         int last = (count - 1) * e;
         layerNorm(s.xb, 0, s.x, last, weights.finalNormWeight, weights.finalNormBias);
-        kernels.matmul(s.logits, 0, 0, weights.tokenEmbedding, 0, e, s.xb, 0, e, config.vocabSize(), e, 1);
+        weights.tokenEmbeddingMatrix.apply(kernels, s.logits, 0, 0, s.xb, 0, e, 1, s.quantized);
         return s.logits;
     }
 
@@ -113,9 +115,11 @@ public final class Gpt2 {
         }
     }
 
-    /** {@code out[b] = W x[b] + bias} for a [outDim, inDim] matrix over a batch of rows. */
-    private void linear(float[] out, float[] weight, float[] bias, float[] in, int inDim, int outDim, int count) {
-        kernels.matmul(out, 0, outDim, weight, 0, inDim, in, 0, inDim, outDim, inDim, count);
+    /** {@code out[b] = W x[b] + bias} for a [outDim, inDim] matrix (f32 or int8) over a batch of rows. */
+    private void linear(RunState s, float[] out, Linear weight, float[] bias, float[] in, int count) {
+        int inDim = weight.cols();
+        int outDim = weight.rows();
+        weight.apply(kernels, out, 0, outDim, in, 0, inDim, count, s.quantized);
         for (int b = 0; b < count; b++) {
             int row = b * outDim;
             for (int i = 0; i < outDim; i++) {

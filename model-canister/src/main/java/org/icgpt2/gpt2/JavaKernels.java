@@ -18,6 +18,23 @@ public final class JavaKernels implements Kernels {
         }
     }
 
+    @Override
+    public void matmulQ8(float[] out, int outOff, int outStride, byte[] q, int qOff, int qStride, float[] scales, int scalesOff,
+                         short[] x, int xOff, int xStride, float[] xScales, int xScalesOff, int rows, int n, int batch) {
+        for (int r = 0; r < rows; r++) {
+            int row = qOff + r * qStride;
+            float rowScale = scales[scalesOff + r];
+            for (int b = 0; b < batch; b++) {
+                int xRow = xOff + b * xStride;
+                int acc = 0;
+                for (int c = 0; c < n; c++) {
+                    acc += q[row + c] * x[xRow + c];
+                }
+                out[outOff + b * outStride + r] = (float) acc * (rowScale * xScales[xScalesOff + b]);
+            }
+        }
+    }
+
     /** Four independent accumulators let the JIT overlap the multiply-adds. */
     private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -21,6 +21,25 @@ public interface Kernels {
                 int rows, int n, int batch);
 
     /**
+     * int8 matrix times a batch of int16 vectors, then dequantized ({@link QuantizedMatrix}, {@link QuantizedActivations}):
+     * <pre>
+     *   acc[b][r] = sum_{c&lt;n} q[qOff + r*qStride + c] * x[xOff + b*xStride + c]        (int arithmetic, wrapping)
+     *   out[outOff + b*outStride + r] = (float) acc[b][r] * (scales[scalesOff + r] * xScales[xScalesOff + b])
+     * </pre>
+     * for {@code r < rows}, {@code b < batch} (offsets and strides in elements of each array). The products
+     * {@code scales[r] * xScales[b]} and the final product are f32 multiplications, and {@code (float) acc} rounds
+     * to nearest, so every implementation gives bit-identical results. The integer sum is the exact dot product
+     * whenever {@code sum_c |q*x|} fits in an int (then the summation order does not matter, and the result does not
+     * depend on {@code batch}); callers guarantee that by keeping {@code |q| <= 127} and
+     * {@code |x| <= QuantizedActivations.limit(n)}, i.e. {@code n * 127 * |x| <= 2^31 - 1}. Outside that bound
+     * the result is the sum modulo 2^32 (still identical across implementations).
+     */
+    void matmulQ8(float[] out, int outOff, int outStride,
+                  byte[] q, int qOff, int qStride, float[] scales, int scalesOff,
+                  short[] x, int xOff, int xStride, float[] xScales, int xScalesOff,
+                  int rows, int n, int batch);
+
+    /**
      * Weighted sum of rows: {@code out[outOff + c] = sum_{r<rows} p[pOff + r] * m[mOff + r*mStride + c]} for {@code c < n}
      * (overwrites out). Attention's probability-weighted sum of the value cache.
      */

@@ -21,6 +21,8 @@ public final class RunState {
     final float[] scores;
     /** Logits of the last token of the last forward that asked for them [vocab]. */
     final float[] logits;
+    /** int16 copies of the inputs of int8 matrices (allocated on first use: F32 models never touch it). */
+    final QuantizedActivations quantized = new QuantizedActivations();
 
     public RunState(Config c, int maxBatch) {
         if (maxBatch <= 0) {

@@ -183,21 +183,32 @@ public final class Safetensors {
     /** Reads a float tensor (checked as by {@link #floatTensor}) into {@code dst[dstOff...]} as f32, converting F16/BF16. */
     public void readF32(String name, long[] expectedShape, float[] dst, int dstOff) {
         TensorInfo t = floatTensor(name, expectedShape);
-        int count = (int) t.elementCount();
+        readF32(name, expectedShape, 0, (int) t.elementCount(), dst, dstOff);
+    }
+
+    /**
+     * Reads elements {@code first .. first+count} (in row-major order) of a float tensor (checked as by
+     * {@link #floatTensor}) into {@code dst[dstOff...]} as f32: a large tensor can be streamed in pieces.
+     */
+    public void readF32(String name, long[] expectedShape, long first, int count, float[] dst, int dstOff) {
+        TensorInfo t = floatTensor(name, expectedShape);
+        if (first < 0 || count < 0 || first + count > t.elementCount()) {
+            throw new IllegalArgumentException(name + ": elements " + first + "+" + count + " outside " + t.elementCount());
+        }
         if (t.dtype.equals("F32")) {
-            source.readFloats(t.begin, dst, dstOff, count);
+            source.readFloats(t.begin + 4 * first, dst, dstOff, count);
         } else {
-            readHalf(t, dst, dstOff, count, t.dtype.equals("BF16"));
+            readHalf(t.begin + 2 * first, dst, dstOff, count, t.dtype.equals("BF16"));
         }
     }
 
-    private void readHalf(TensorInfo t, float[] dst, int dstOff, int count, boolean bfloat) {
+    private void readHalf(long begin, float[] dst, int dstOff, int count, boolean bfloat) {
         if (convertBuffer == null) {
             convertBuffer = new byte[2 * CONVERT_CHUNK_ELEMENTS];
         }
         for (int done = 0; done < count; done += CONVERT_CHUNK_ELEMENTS) {
             int n = count - done < CONVERT_CHUNK_ELEMENTS ? count - done : CONVERT_CHUNK_ELEMENTS;
-            source.readBytes(t.begin + 2L * done, convertBuffer, 0, 2 * n);
+            source.readBytes(begin + 2L * done, convertBuffer, 0, 2 * n);
             for (int i = 0; i < n; i++) {
                 int bits = (convertBuffer[2 * i] & 0xFF) | (convertBuffer[2 * i + 1] & 0xFF) << 8;
                 dst[dstOff + done + i] = bfloat ? Float.intBitsToFloat(bits << 16) : halfToFloat(bits);

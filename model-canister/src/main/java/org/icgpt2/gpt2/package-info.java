@@ -6,6 +6,7 @@
  * Tokenizer tokenizer = Tokenizer.parse(tokenizerJson);
  * ChatFormat chat     = new ChatFormat(tokenizer);
  * Weights.Loader load = new Weights.Loader(config, Safetensors.open(tensorSource), kernels);
+ * // or new Weights.Loader(config, file, kernels, Weights.Precision.INT8): int8 matrices, a quarter of the memory
  * while (!load.done()) load.loadNext();                    // one tensor per step, resumable across calls
  * Gpt2 model          = new Gpt2(config, load.weights(), kernels);
  * RunState scratch    = new RunState(config, 16);          // shared by all sessions

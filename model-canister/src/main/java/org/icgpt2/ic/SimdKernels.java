@@ -20,6 +20,10 @@ public final class SimdKernels implements Kernels {
     private static native void matmul(int out, int outStride, int m, int mStride, int x, int xStride,
                                       int rows, int n, int batch);
 
+    @Import(module = "kernels", name = "matmul_q8")
+    private static native void matmulQ8(int out, int outStride, int q, int qStride, int scales, int x, int xStride,
+                                        int xScales, int rows, int n, int batch);
+
     @Import(module = "kernels", name = "weighted_row_sum")
     private static native void weightedRowSum(int out, int p, int m, int mStride, int rows, int n);
 
@@ -43,6 +47,29 @@ public final class SimdKernels implements Kernels {
         matmul(Address.ofData(out).add(outOff * 4).toInt(), outStride,
                 Address.ofData(m).add(mOff * 4).toInt(), mStride,
                 Address.ofData(x).add(xOff * 4).toInt(), xStride, rows, n, batch);
+    }
+
+    @Override
+    public void matmulQ8(float[] out, int outOff, int outStride, byte[] q, int qOff, int qStride, float[] scales, int scalesOff,
+                         short[] x, int xOff, int xStride, float[] xScales, int xScalesOff, int rows, int n, int batch) {
+        if (rows < 0 || n < 0 || batch < 0) {
+            throw new IllegalArgumentException("matmulQ8: negative count");
+        }
+        if (rows == 0 || batch == 0) {
+            return;
+        }
+        checkRange("matmulQ8 out", out.length, outOff, outStride, batch, rows);
+        checkRange("matmulQ8 scales", scales.length, scalesOff, 0, 1, rows);
+        checkRange("matmulQ8 xScales", xScales.length, xScalesOff, 0, 1, batch);
+        if (n > 0) {
+            checkRange("matmulQ8 q", q.length, qOff, qStride, rows, n);
+            checkRange("matmulQ8 x", x.length, xOff, xStride, batch, n);
+        }
+        matmulQ8(Address.ofData(out).add(outOff * 4).toInt(), outStride,
+                Address.ofData(q).add(qOff).toInt(), qStride,
+                Address.ofData(scales).add(scalesOff * 4).toInt(),
+                Address.ofData(x).add(xOff * 2).toInt(), xStride,
+                Address.ofData(xScales).add(xScalesOff * 4).toInt(), rows, n, batch);
     }
 
     @Override

@@ -19,7 +19,8 @@ import org.icgpt2.gpt2.Weights;
 
 /**
  * Runs the engine on the JVM (scripts/gpt2-jvm):
- * {@code --model DIR (--prompt TEXT | --prompt-ids I,J,...) --max-new-tokens N [--temperature T --top-k K --top-p P --seed S]}.
+ * {@code --model DIR (--prompt TEXT | --prompt-ids I,J,...) --max-new-tokens N [--temperature T --top-k K --top-p P --seed S]
+ * [--int8]}. With {@code --int8} the weight matrices are quantized at load ({@link Weights.Precision#INT8}).
  * Prints the generated text, then as its last line {@code {"ids":[generated ids],"top":[[id, logit], ...]}} with the
  * 10 highest logits of the first generated position.
  */
@@ -36,6 +37,7 @@ public final class Gpt2Cli {
         int topK = 0;
         float topP = 1;
         long seed = 0;
+        Weights.Precision precision = Weights.Precision.F32;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -47,6 +49,10 @@ public final class Gpt2Cli {
                 case "--top-k" -> topK = Integer.parseInt(required(args[i], value));
                 case "--top-p" -> topP = Float.parseFloat(required(args[i], value));
                 case "--seed" -> seed = Long.parseLong(required(args[i], value));
+                case "--int8" -> {
+                    precision = Weights.Precision.INT8;
+                    i--; // no value
+                }
                 default -> usage("unknown argument " + args[i]);
             }
             i++;
@@ -60,7 +66,7 @@ public final class Gpt2Cli {
         Tokenizer tokenizer = Files.exists(tokenizerPath) ? Tokenizer.parse(Files.readString(tokenizerPath)) : null;
         Weights weights;
         try (FileTensorSource source = new FileTensorSource(modelDir.resolve("model.safetensors"))) {
-            weights = Weights.load(config, Safetensors.open(source), new JavaKernels());
+            weights = Weights.load(config, Safetensors.open(source), new JavaKernels(), precision);
         }
         Gpt2 model = new Gpt2(config, weights, new JavaKernels());
 

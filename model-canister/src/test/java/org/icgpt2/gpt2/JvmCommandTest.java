@@ -52,5 +52,9 @@ class JvmCommandTest {
         String[] sampling = {"--model", model, "--prompt", "Hello there", "--max-new-tokens", "8",
                 "--temperature", "0.9", "--top-k", "50", "--top-p", "0.9", "--seed", "3"};
         assertArrayEquals(ids(lastLine(sampling)), ids(lastLine(sampling)));
+
+        // --int8 quantizes the weights: still a greedy run whose first token is its top logit
+        JsonNode int8 = lastLine("--model", model, "--prompt", "Hello there", "--max-new-tokens", "6", "--int8");
+        assertEquals(ids(int8)[0], int8.get("top").get(0).get(0).asInt());
     }
 }
