@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Turns TeaVM's output into the module the IC installs:
-//   1. wasm-merge the kernel modules (--merge <module>=<file.wasm>; a missing file is skipped), so Java's
-//      @Import(module = "<module>") natives resolve to their exports and they share TeaVM's memory ("main");
-//   2. wasm-opt -O3 --strip-debug (also drops TeaVM's malformed name section);
+//   1. wasm-opt -O3 --strip-debug on TeaVM's module alone (also drops its malformed name section);
+//   2. wasm-merge the kernel modules (--merge <module>=<file.wasm>; a missing file is skipped), so Java's
+//      @Import(module = "<module>") natives resolve to their exports and they share TeaVM's memory ("main").
+//      The kernels are hand-tuned for the IC's cost table and not optimized again (-O3 over their deeply unrolled
+//      loops takes minutes and gains nothing);
 //   3. embed the Candid interface as custom section "icp:public candid:service", as dfx does;
 //   4. run the IC module gate (wasm-gate.mjs); on failure no output is left behind.
 // Usage: postprocess-wasm.mjs --input raw.wasm --output out.wasm --candid service.did [--merge kernels=k.wasm]...
@@ -40,20 +42,19 @@ try {
     return false;
   });
 
-  let current = values.input;
+  let current = join(work, 'optimized.wasm');
+  binaryen('wasm-opt', [values.input, '-O3', '--strip-debug', ...FEATURE_FLAGS, '-o', current]);
   if (merges.length > 0) {
     const merged = join(work, 'merged.wasm');
     binaryen('wasm-merge', [current, 'main', ...merges.flatMap(({ name, file }) => [file, name]),
       '-o', merged, ...FEATURE_FLAGS]);
-    current = merged;
+    current = join(work, 'stripped.wasm');
+    binaryen('wasm-opt', [merged, '--strip-debug', ...FEATURE_FLAGS, '-o', current]);
     console.log(`[wasm] merged ${merges.map(({ name }) => name).join(', ')} into ${values.input}`);
   }
 
-  const optimized = join(work, 'optimized.wasm');
-  binaryen('wasm-opt', [current, '-O3', '--strip-debug', ...FEATURE_FLAGS, '-o', optimized]);
-
   const candid = readFileSync(values.candid);
-  const module = withCustomSection(readFileSync(optimized), 'icp:public candid:service', candid);
+  const module = withCustomSection(readFileSync(current), 'icp:public candid:service', candid);
   const problems = checkModule(module);
   if (problems.length > 0) {
     console.error(`[wasm] IC module gate REFUSED ${values.output}:\n` + problems.map((p) => '  - ' + p).join('\n'));

@@ -74,13 +74,14 @@ export function modelFiles(dir) {
  * Runs scripts/gpt2-jvm. Returns { text, ids } where ids are the generated ids (with a final stop token if one was
  * generated) and text is what the JVM printed before its JSON line (the decoded answer, special tokens skipped).
  */
-export function jvm(modelDir, { prompt, promptIds, maxNewTokens, temperature = 0, topK, topP, seed } = {}) {
+export function jvm(modelDir, { prompt, promptIds, maxNewTokens, temperature = 0, topK, topP, seed, int8 = false } = {}) {
   const args = ['--model', modelDir, '--max-new-tokens', String(maxNewTokens), '--temperature', String(temperature)];
   if (prompt !== undefined) args.push('--prompt', prompt);
   if (promptIds !== undefined) args.push('--prompt-ids', promptIds.join(','));
   if (topK !== undefined) args.push('--top-k', String(topK));
   if (topP !== undefined) args.push('--top-p', String(topP));
   if (seed !== undefined) args.push('--seed', String(seed));
+  if (int8) args.push('--int8');
   const out = execFileSync(join(ROOT, 'scripts', 'gpt2-jvm'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const withoutFinalNewline = out.endsWith('\n') ? out.slice(0, -1) : out;
   const cut = withoutFinalNewline.lastIndexOf('\n');

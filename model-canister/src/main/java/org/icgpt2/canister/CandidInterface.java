@@ -30,10 +30,13 @@ final class CandidInterface {
             field("n_layer", NAT32), field("n_head", NAT32), field("n_embd", NAT32),
             field("n_positions", NAT32), field("vocab_size", NAT32), field("parameters", NAT64));
 
+    static final CandidType PRECISION = variant(field("F32", NULL), field("Int8", NULL));
+
     static final CandidType STATUS = record(
             field("config_bytes", NAT64), field("tokenizer_bytes", NAT64), field("safetensors_bytes", NAT64),
             field("config_sha256", BLOB), field("tokenizer_sha256", BLOB), field("safetensors_sha256", BLOB),
             field("model_loaded", BOOL), field("tokenizer_loaded", BOOL), field("model", opt(MODEL_INFO)),
+            field("precision", opt(PRECISION)),
             field("heap_bytes", NAT64), field("stable_memory_bytes", NAT64),
             field("sessions", NAT32), field("max_sessions", NAT32),
             field("setup_instructions", NAT64), field("last_call_instructions", NAT64),

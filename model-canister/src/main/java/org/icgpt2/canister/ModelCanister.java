@@ -1,6 +1,7 @@
 package org.icgpt2.canister;
 
 import static org.icgpt2.canister.CandidInterface.INFERENCE_RESULT;
+import static org.icgpt2.canister.CandidInterface.PRECISION;
 import static org.icgpt2.canister.CandidInterface.RESULT;
 import static org.icgpt2.canister.CandidInterface.STATUS;
 import static org.icgpt2.canister.CandidInterface.TEXT_RESULT;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.icgpt2.gpt2.Config;
 import org.icgpt2.gpt2.Session;
+import org.icgpt2.gpt2.Weights;
 import org.icgpt2.ic.Api;
 import org.icgpt2.ic.Entry;
 import org.icgpt2.ic.SimdKernels;
@@ -63,7 +65,8 @@ public final class ModelCanister {
         Entry.run(() -> {
             store = new UploadStore();
             if (store.flag(UploadStore.FLAG_MODEL_SET_UP)) {
-                reload("model", () -> service.setupModel(store));
+                Weights.Precision precision = store.flag(UploadStore.FLAG_INT8) ? Weights.Precision.INT8 : Weights.Precision.F32;
+                reload("model", () -> service.setupModel(store, precision));
             }
             if (store.flag(UploadStore.FLAG_TOKENIZER_SET_UP)) {
                 reload("tokenizer", () -> service.setupTokenizer(store));
@@ -156,13 +159,29 @@ public final class ModelCanister {
         confirmUploaded(UploadStore.File.TOKENIZER);
     }
 
+    /** Loads f32 weights, as the original canister did. */
     @Export(name = "canister_update setup_model")
     public static void setupModel() {
         admin(RESULT, in -> {
-            service.setupModel(store);
-            store.setFlag(UploadStore.FLAG_MODEL_SET_UP, true);
-            return ok(RESULT, null);
+            in.end();
+            return setUp(Weights.Precision.F32);
         });
+    }
+
+    @Export(name = "canister_update setup_model_with_precision")
+    public static void setupModelWithPrecision() {
+        admin(RESULT, in -> {
+            Variant precision = (Variant) in.value(PRECISION);
+            in.end();
+            return setUp(precision.is("Int8") ? Weights.Precision.INT8 : Weights.Precision.F32);
+        });
+    }
+
+    private static byte[] setUp(Weights.Precision precision) {
+        service.setupModel(store, precision);
+        store.setFlag(UploadStore.FLAG_MODEL_SET_UP, true);
+        store.setFlag(UploadStore.FLAG_INT8, precision == Weights.Precision.INT8);
+        return ok(RESULT, null);
     }
 
     @Export(name = "canister_update setup_tokenizer")
@@ -301,6 +320,8 @@ public final class ModelCanister {
                     .put("model_loaded", service.modelLoaded())
                     .put("tokenizer_loaded", service.tokenizerLoaded())
                     .put("model", service.modelLoaded() ? Opt.some(modelInfo()) : Opt.NONE)
+                    .put("precision", service.modelLoaded() ? Opt.some(Variant.of(
+                            service.precision() == Weights.Precision.INT8 ? "Int8" : "F32", null)) : Opt.NONE)
                     .put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory())
                     .put("stable_memory_bytes", StableMemory.size() * StableMemory.PAGE_SIZE)
                     .put("sessions", service.conversationCount())

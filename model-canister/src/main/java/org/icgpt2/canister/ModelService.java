@@ -49,6 +49,7 @@ final class ModelService {
     private KvCache oneShotCache;
     private Tokenizer tokenizer;
     private ChatFormat chat;
+    private Weights.Precision precision;
 
     /** Measured cost of one prompt token and one generated token, updated after every step. */
     private long promptTokenCost;
@@ -67,7 +68,7 @@ final class ModelService {
     // ---- set-up ----
 
     /** Builds the model from the uploaded config.json and model.safetensors; the old model stays on any error. */
-    void setupModel(UploadStore store) {
+    void setupModel(UploadStore store, Weights.Precision precision) {
         long start = instructionCounter.getAsLong();
         if (store.length(UploadStore.File.CONFIG) == 0) {
             throw new UserError("no config.json uploaded (append_config_bytes)");
@@ -81,7 +82,7 @@ final class ModelService {
             config = Config.parse(new String(store.readAll(UploadStore.File.CONFIG), StandardCharsets.UTF_8));
             Safetensors file = Safetensors.open(new StableTensorSource(store, UploadStore.File.SAFETENSORS));
             // Allocates the new weights and validates every tensor; the old model serves until the new one is read.
-            loader = new Weights.Loader(config, file, kernels);
+            loader = new Weights.Loader(config, file, kernels, precision);
         } catch (ModelFormatException | IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
@@ -94,6 +95,7 @@ final class ModelService {
         long cacheBytes = 8L * config.nLayer() * config.nPositions() * config.nEmbd();
         int capacity = (int) Math.max(1, Math.min(MAX_CONVERSATIONS, CACHE_HEAP_BYTES / cacheBytes - 1));
         conversations = new Conversations(capacity, () -> new KvCache(config), clock.getAsLong());
+        this.precision = precision;
         long parameters = loader.weights().parameterCount();
         promptTokenCost = 3 * parameters;
         generatedTokenCost = 4 * parameters;
@@ -120,6 +122,10 @@ final class ModelService {
 
     boolean tokenizerLoaded() {
         return tokenizer != null;
+    }
+
+    Weights.Precision precision() {
+        return precision;
     }
 
     Gpt2 model() {

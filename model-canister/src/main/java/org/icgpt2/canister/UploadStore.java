@@ -50,6 +50,8 @@ final class UploadStore {
 
     static final int FLAG_MODEL_SET_UP = 1;
     static final int FLAG_TOKENIZER_SET_UP = 2;
+    /** The model was set up with int8 weights: post_upgrade reloads it so. */
+    static final int FLAG_INT8 = 4;
 
     /** The header is small: it is read once per message that needs it and written back whole. */
     private final byte[] header = new byte[HEADER_BYTES];

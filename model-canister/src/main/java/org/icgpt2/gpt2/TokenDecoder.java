@@ -33,7 +33,7 @@ public final class TokenDecoder {
         System.arraycopy(bytes, 0, pending, pendingLength, bytes.length);
         pendingLength += bytes.length;
         int complete = completePrefix(pending, pendingLength);
-        String text = new String(pending, 0, complete, StandardCharsets.UTF_8);
+        String text = Utf8.decode(pending, 0, complete);
         System.arraycopy(pending, complete, pending, 0, pendingLength - complete);
         pendingLength -= complete;
         return text;
@@ -41,7 +41,7 @@ public final class TokenDecoder {
 
     /** Returns what is still held back (an incomplete character becomes U+FFFD) and resets. */
     public String finish() {
-        String text = new String(pending, 0, pendingLength, StandardCharsets.UTF_8);
+        String text = Utf8.decode(pending, 0, pendingLength);
         pendingLength = 0;
         return text;
     }

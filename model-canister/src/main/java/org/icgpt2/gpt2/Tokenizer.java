@@ -422,7 +422,7 @@ public final class Tokenizer {
                 n += t.length;
             }
         }
-        return new String(bytes, StandardCharsets.UTF_8);
+        return Utf8.decode(bytes, 0, bytes.length);
     }
 
     /** A decoder for tokens arriving one at a time that never splits a character. */
