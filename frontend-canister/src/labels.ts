@@ -1,0 +1,91 @@
+import type { Status } from './bindings/model.did';
+import type { AnswerStats } from './conversations';
+import { formatBytes, formatCount, formatSeconds, plural } from './format';
+import type { StopReasonName, TurnSnapshot } from './turn';
+
+export function phaseLabel(snapshot: TurnSnapshot): string {
+  switch (snapshot.phase) {
+    case 'starting':
+      return snapshot.replayed ? 'Session expired, replaying the conversation…' : 'Sending…';
+    case 'reading':
+      return `Reading prompt… ${plural(snapshot.promptTokensRemaining, 'token')} left`;
+    case 'generating':
+      return 'Generating…';
+  }
+}
+
+const STOP_REASONS: Record<StopReasonName, string> = {
+  EndOfText: 'end of answer',
+  MaxTokens: 'token limit',
+  ContextFull: 'context full',
+};
+
+export function statsLine(stats: AnswerStats): string {
+  return [
+    plural(stats.calls, 'call'),
+    plural(stats.tokens, 'token'),
+    `${formatCount(stats.instructions)} instructions`,
+    formatSeconds(stats.elapsedMs),
+    `seed ${stats.seed}`,
+    stats.stopReason && STOP_REASONS[stats.stopReason],
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+export interface StatusRow {
+  label: string;
+  value: string;
+}
+
+export interface StatusGroup {
+  title: string;
+  rows: StatusRow[];
+}
+
+const yesNo = (flag: boolean) => (flag ? 'yes' : 'no');
+
+/** What the status panel shows for the canister's `status` reply. */
+export function describeStatus(status: Status): StatusGroup[] {
+  const [model] = status.model;
+  return [
+    {
+      title: 'Loading',
+      rows: [
+        { label: 'Model loaded', value: yesNo(status.model_loaded) },
+        { label: 'Tokenizer loaded', value: yesNo(status.tokenizer_loaded) },
+        { label: 'Config uploaded', value: formatBytes(status.config_bytes) },
+        { label: 'Tokenizer uploaded', value: formatBytes(status.tokenizer_bytes) },
+        { label: 'Weights uploaded', value: formatBytes(status.safetensors_bytes) },
+      ],
+    },
+    ...(model
+      ? [
+          {
+            title: 'Model',
+            rows: [
+              { label: 'Parameters', value: formatCount(model.parameters) },
+              { label: 'Layers', value: String(model.n_layer) },
+              { label: 'Heads', value: String(model.n_head) },
+              { label: 'Embedding size', value: String(model.n_embd) },
+              { label: 'Context length', value: String(model.n_positions) },
+              { label: 'Vocabulary', value: String(model.vocab_size) },
+            ],
+          },
+        ]
+      : []),
+    {
+      title: 'Canister',
+      rows: [
+        { label: 'Heap memory', value: formatBytes(status.heap_bytes) },
+        { label: 'Stable memory', value: formatBytes(status.stable_memory_bytes) },
+        { label: 'Sessions', value: `${status.sessions} of ${status.max_sessions}` },
+        { label: 'Setup instructions', value: formatCount(status.setup_instructions) },
+        {
+          label: 'Last call',
+          value: `${formatCount(status.last_call_instructions)} instructions, ${plural(status.last_call_tokens, 'token')}`,
+        },
+      ],
+    },
+  ];
+}
