@@ -24,7 +24,7 @@ const chatActor: ChatActor = actor ?? { start_turn: unavailable, continue_turn: 
 mountApp({
   controller: new ChatController({ actor: chatActor, store: new ConversationStore(localStorage), getSettings: () => settings }),
   endpoint,
-  actor,
+  statusActor: actor,
   configError,
   getSettings: () => settings,
   saveSettings: (next) => {

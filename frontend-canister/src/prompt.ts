@@ -23,5 +23,5 @@ function keepEnd(text: string, limit: number): string {
   if (text.length <= limit) return text;
   const tail = text.slice(-limit);
   const lineStart = tail.indexOf('\n');
-  return lineStart >= 0 && lineStart < limit / 4 ? tail.slice(lineStart + 1) : tail;
+  return (lineStart >= 0 && lineStart < limit / 4 ? tail.slice(lineStart + 1) : tail).trimStart();
 }

@@ -14,7 +14,9 @@ export interface TurnInput {
 }
 
 export type TurnPhase = 'starting' | 'reading' | 'generating';
-export type StopReasonName = keyof StopReason;
+/** Distributes over a union, unlike `keyof`, which keeps only the keys all cases share. */
+type CaseNames<Variant> = Variant extends unknown ? keyof Variant : never;
+export type StopReasonName = CaseNames<StopReason>;
 
 export interface TurnSnapshot {
   text: string;

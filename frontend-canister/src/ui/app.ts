@@ -1,19 +1,20 @@
 import type { ChatController } from '../chat-controller';
 import type { ModelEndpoint } from '../env';
+import type { ModelMethods } from '../model-client';
 import type { GenerationSettings } from '../settings';
 import { byTestId } from './dom';
 import { MessagesView } from './messages-view';
 import { bindSettingsDialog } from './settings-dialog';
 import { SidebarView } from './sidebar-view';
 import { StatusPanel } from './status-panel';
-import type { ModelActor } from '../model-client';
 import { bindThemeToggle } from './theme';
 
 export interface AppOptions {
   controller: ChatController;
   /** Absent when the page could not find the model canister (`configError` says why). */
   endpoint?: ModelEndpoint;
-  actor?: ModelActor;
+  /** Reads the canister status; absent like `endpoint`. */
+  statusActor?: ModelMethods<'status'>;
   configError?: string;
   getSettings: () => GenerationSettings;
   saveSettings: (settings: GenerationSettings) => void;
@@ -22,7 +23,7 @@ export interface AppOptions {
 const MAX_INPUT_HEIGHT_PX = 200;
 
 /** Wires the static markup in index.html to the controller. */
-export function mountApp({ controller, endpoint, actor, configError, getSettings, saveSettings }: AppOptions): void {
+export function mountApp({ controller, endpoint, statusActor, configError, getSettings, saveSettings }: AppOptions): void {
   const app = document.querySelector<HTMLElement>('.app')!;
   const form = byTestId<HTMLFormElement>('composer');
   const input = byTestId<HTMLTextAreaElement>('prompt-input');
@@ -40,7 +41,7 @@ export function mountApp({ controller, endpoint, actor, configError, getSettings
   };
   const messages = new MessagesView(controller);
   const sidebar = new SidebarView(controller, () => setSidebarOpen(false));
-  const status = new StatusPanel(actor, endpoint, (problem) => {
+  const status = new StatusPanel(statusActor, endpoint, (problem) => {
     banner.textContent = configError ?? problem ?? '';
     banner.hidden = !banner.textContent;
   });
