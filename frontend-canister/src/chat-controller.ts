@@ -217,6 +217,7 @@ export class ChatController {
     answer.stats = {
       calls: snapshot.calls,
       tokens: snapshot.generatedTokens,
+      contextTokens: snapshot.contextTokens,
       instructions: snapshot.instructions.toString(),
       elapsedMs: this.#now() - startedAt,
       seed: seed.toString(),

@@ -3,6 +3,8 @@ import type { StopReasonName } from './turn';
 export interface AnswerStats {
   calls: number;
   tokens: number;
+  /** Tokens in the conversation's canister session after this answer. */
+  contextTokens: number;
   /** nat64 as a decimal string (JSON has no BigInt). */
   instructions: string;
   elapsedMs: number;

@@ -24,6 +24,7 @@ export function statsLine(stats: AnswerStats): string {
   return [
     plural(stats.calls, 'call'),
     plural(stats.tokens, 'token'),
+    `${stats.contextTokens} in context`,
     `${formatCount(stats.instructions)} instructions`,
     formatSeconds(stats.elapsedMs),
     `seed ${stats.seed}`,

@@ -25,6 +25,8 @@ export interface TurnSnapshot {
   sessionId?: bigint;
   calls: number;
   generatedTokens: number;
+  /** Tokens in the session's KV cache: earlier turns, this prompt and the answer so far. */
+  contextTokens: number;
   instructions: bigint;
   /** The canister had forgotten the session, so the conversation was replayed into a new one. */
   replayed: boolean;
@@ -49,6 +51,7 @@ export function initialSnapshot(sessionId?: bigint): TurnSnapshot {
     sessionId,
     calls: 0,
     generatedTokens: 0,
+    contextTokens: 0,
     instructions: 0n,
     replayed: false,
   };
@@ -72,7 +75,7 @@ export async function runTurn(actor: TurnActor, input: TurnInput, options: TurnO
     if ('Err' in result) {
       if (snapshot.replayed || !isSessionGone(result.Err)) throw new CanisterError(result.Err);
       // Whatever the lost session had produced is gone with it; start over in a new session.
-      snapshot = { ...snapshot, text: '', phase: 'starting', sessionId: undefined, generatedTokens: 0, replayed: true };
+      snapshot = { ...snapshot, text: '', phase: 'starting', sessionId: undefined, generatedTokens: 0, contextTokens: 0, replayed: true };
       onProgress?.(snapshot);
       nextCall = start(undefined, input.replayPrompt);
       continue;
@@ -85,6 +88,7 @@ export async function runTurn(actor: TurnActor, input: TurnInput, options: TurnO
       promptTokensRemaining: progress.prompt_tokens_remaining,
       sessionId: progress.session_id,
       generatedTokens: progress.generated_tokens,
+      contextTokens: progress.context_tokens,
       instructions: snapshot.instructions + progress.instructions,
     };
     onProgress?.(snapshot);

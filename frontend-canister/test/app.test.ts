@@ -62,7 +62,7 @@ describe('chat page', () => {
     expect(question.dataset.role).toBe('user');
     expect(question.textContent).toContain('Hello **there**'); // the user's text is shown as typed
     expect(answer.querySelector('[data-testid="message-content"]')!.textContent!.trim()).toBe('t1 t2 t3 t4');
-    expect($$('answer-stats')[0].textContent).toMatch(/^4 calls · 4 tokens · 4 M instructions · \d+\.\d s · seed 42 · token limit$/);
+    expect($$('answer-stats')[0].textContent).toMatch(/^4 calls · 4 tokens · 10 in context · 4 M instructions · \d+\.\d s · seed 42 · token limit$/);
     expect($('chat-title').textContent).toBe('Hello **there**');
     expect($$('conversation-item').map((e) => e.textContent)).toEqual(['Hello **there**']);
     expect(model.method('start_turn')).toHaveLength(1);

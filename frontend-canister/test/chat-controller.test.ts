@@ -32,7 +32,7 @@ describe('ChatController', () => {
     ]);
     expect(conversation.messages[1]).toMatchObject({
       outcome: 'done',
-      stats: { calls: 4, tokens: 4, instructions: '4000000', seed: '7', stopReason: 'MaxTokens' },
+      stats: { calls: 4, tokens: 4, contextTokens: 12, instructions: '4000000', seed: '7', stopReason: 'MaxTokens' },
     });
     expect(conversation.messages[1].stats!.elapsedMs).toBeGreaterThan(0);
     expect(controller.busy).toBe(false);
@@ -63,7 +63,9 @@ describe('ChatController', () => {
       [[], 'First'],
       [[1n], 'Second'],
     ]);
-    expect(controller.active.messages).toHaveLength(4);
+    const [, first, , second] = controller.active.messages;
+    // The follow-up's context holds the first exchange as well: 5 + 4 tokens, then 5 + 4 more.
+    expect([first.stats!.contextTokens, second.stats!.contextTokens]).toEqual([9, 18]);
   });
 
   it('reports progress while the answer grows', async () => {

@@ -44,6 +44,7 @@ describe('runTurn', () => {
       text: 't1 t2 t3 t4 t5 t6 ',
       calls: 5,
       generatedTokens: 6,
+      contextTokens: 12,
       instructions: 5_000_000n,
       sessionId: 1n,
       replayed: false,
