@@ -100,6 +100,8 @@ export function mountApp({ controller, endpoint, statusActor, configError, getSe
     input.focus();
   });
   menuToggle.addEventListener('click', () => setSidebarOpen(!app.classList.contains('sidebar-open')));
+  // On narrow screens the dialogs open from the sidebar, which should not stay over the chat.
+  for (const testId of ['open-settings', 'open-status']) byTestId(testId).addEventListener('click', () => setSidebarOpen(false));
   scrim.addEventListener('click', () => setSidebarOpen(false));
   bindThemeToggle(byTestId<HTMLButtonElement>('theme-toggle'));
   bindSettingsDialog(byTestId('open-settings'), getSettings, saveSettings);
