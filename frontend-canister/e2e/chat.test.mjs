@@ -53,7 +53,10 @@ test('an answer arrives over several calls, showing the reading and generating p
   assert.ok(answer.stats.calls > 1, `expected several calls: ${answer.stats.line}`);
   assert.ok(answer.stats.tokens >= 1 && answer.stats.tokens <= 6, answer.stats.line);
   const { phases, lengths } = await seen();
-  assert.ok(phases.some((p) => /^Reading prompt… \d+ tokens? left$/.test(p)), `phases: ${phases}`);
+  assert.ok(
+    phases.some((p) => /^Reading prompt… \d+ tokens? left$/.test(p)),
+    `phases: ${phases}`,
+  );
   assert.ok(phases.includes('Generating…'), `phases: ${phases}`);
   if (answer.stats.tokens > 1) assert.ok(lengths.length > 1, `the answer should grow call by call: ${lengths}`);
   assert.equal(await byTestId(page, 'send').isVisible(), true);
@@ -68,7 +71,10 @@ test('stop halts generation between calls and keeps what arrived', needsChat, as
 
   await send(page, 'Tell me a long story about a dragon.');
   await page.waitForFunction(
-    () => /\b([2-9]|\d{2,}) tokens\b/.test(document.querySelector('[data-role="assistant"] [data-testid="answer-stats"]')?.textContent ?? ''),
+    () =>
+      /\b([2-9]|\d{2,}) tokens\b/.test(
+        document.querySelector('[data-role="assistant"] [data-testid="answer-stats"]')?.textContent ?? '',
+      ),
     null,
     { timeout: 300_000 },
   );

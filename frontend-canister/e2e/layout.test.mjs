@@ -2,7 +2,18 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
-import { DESKTOP, MOBILE, SCREENSHOTS, byTestId, finishedAnswer, needsUrl, openBrowser, openChat, send, applySettings } from './browser.mjs';
+import {
+  DESKTOP,
+  MOBILE,
+  SCREENSHOTS,
+  byTestId,
+  finishedAnswer,
+  needsUrl,
+  openBrowser,
+  openChat,
+  send,
+  applySettings,
+} from './browser.mjs';
 
 const CHAT_URL = process.env.CHAT_URL;
 const options = { ...needsUrl('CHAT_URL', 'the chat page with a loaded model'), timeout: 300_000 };

@@ -10,7 +10,14 @@ import { describeFailure } from './errors';
 import type { ModelMethods } from './model-client';
 import { type Exchange, replayPrompt } from './prompt';
 import { type GenerationSettings, chooseSeed, toSamplingSettings } from './settings';
-import { type StopReasonName, type TurnActor, type TurnInput, type TurnSnapshot, initialSnapshot, runTurn } from './turn';
+import {
+  type StopReasonName,
+  type TurnActor,
+  type TurnInput,
+  type TurnSnapshot,
+  initialSnapshot,
+  runTurn,
+} from './turn';
 
 export type ChatActor = TurnActor & ModelMethods<'end_session'>;
 

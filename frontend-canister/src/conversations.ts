@@ -55,7 +55,12 @@ export function newConversation(now = Date.now()): Conversation {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 function isMessage(v: unknown): v is ChatMessage {
-  return isObject(v) && typeof v.id === 'string' && (v.role === 'user' || v.role === 'assistant') && typeof v.text === 'string';
+  return (
+    isObject(v) &&
+    typeof v.id === 'string' &&
+    (v.role === 'user' || v.role === 'assistant') &&
+    typeof v.text === 'string'
+  );
 }
 
 function isConversation(v: unknown): v is Conversation {

@@ -48,5 +48,8 @@ export function describeFailure(error: unknown): Failure {
       ? { kind: 'rejected', message: `The call was rejected: ${rejected}` }
       : { kind: 'unknown', message: `The call failed: ${error.message.split('\n')[0]}` };
   }
-  return { kind: 'unknown', message: `Something went wrong: ${error instanceof Error ? error.message : String(error)}` };
+  return {
+    kind: 'unknown',
+    message: `Something went wrong: ${error instanceof Error ? error.message : String(error)}`,
+  };
 }

@@ -22,7 +22,11 @@ const unavailable = () => Promise.reject(new Error(configError));
 const chatActor: ChatActor = actor ?? { start_turn: unavailable, continue_turn: unavailable, end_session: unavailable };
 
 mountApp({
-  controller: new ChatController({ actor: chatActor, store: new ConversationStore(localStorage), getSettings: () => settings }),
+  controller: new ChatController({
+    actor: chatActor,
+    store: new ConversationStore(localStorage),
+    getSettings: () => settings,
+  }),
   endpoint,
   statusActor: actor,
   configError,

@@ -75,7 +75,15 @@ export async function runTurn(actor: TurnActor, input: TurnInput, options: TurnO
     if ('Err' in result) {
       if (snapshot.replayed || !isSessionGone(result.Err)) throw new CanisterError(result.Err);
       // Whatever the lost session had produced is gone with it; start over in a new session.
-      snapshot = { ...snapshot, text: '', phase: 'starting', sessionId: undefined, generatedTokens: 0, contextTokens: 0, replayed: true };
+      snapshot = {
+        ...snapshot,
+        text: '',
+        phase: 'starting',
+        sessionId: undefined,
+        generatedTokens: 0,
+        contextTokens: 0,
+        replayed: true,
+      };
       onProgress?.(snapshot);
       nextCall = start(undefined, input.replayPrompt);
       continue;

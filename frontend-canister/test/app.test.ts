@@ -17,13 +17,18 @@ const endpoint: ModelEndpoint = {
   verifyQuerySignatures: false,
 };
 
-const $ = <T extends HTMLElement = HTMLElement>(testId: string) => document.querySelector<T>(`[data-testid="${testId}"]`)!;
+const $ = <T extends HTMLElement = HTMLElement>(testId: string) =>
+  document.querySelector<T>(`[data-testid="${testId}"]`)!;
 const $$ = (testId: string) => [...document.querySelectorAll<HTMLElement>(`[data-testid="${testId}"]`)];
 
 function mount(model = new FakeModel(), storage = new MemoryStorage()) {
   document.body.innerHTML = markup.body.innerHTML;
   let settings: GenerationSettings = { ...DEFAULT_SETTINGS, maxTokens: 4, randomSeed: false };
-  const controller = new ChatController({ actor: model, store: new ConversationStore(storage), getSettings: () => settings });
+  const controller = new ChatController({
+    actor: model,
+    store: new ConversationStore(storage),
+    getSettings: () => settings,
+  });
   mountApp({
     controller,
     endpoint,
@@ -62,7 +67,9 @@ describe('chat page', () => {
     expect(question.dataset.role).toBe('user');
     expect(question.textContent).toContain('Hello **there**'); // the user's text is shown as typed
     expect(answer.querySelector('[data-testid="message-content"]')!.textContent!.trim()).toBe('t1 t2 t3 t4');
-    expect($$('answer-stats')[0].textContent).toMatch(/^4 calls · 4 tokens · 10 in context · 4 M instructions · \d+\.\d s · seed 42 · token limit$/);
+    expect($$('answer-stats')[0].textContent).toMatch(
+      /^4 calls · 4 tokens · 10 in context · 4 M instructions · \d+\.\d s · seed 42 · token limit$/,
+    );
     expect($('chat-title').textContent).toBe('Hello **there**');
     expect($$('conversation-item').map((e) => e.textContent)).toEqual(['Hello **there**']);
     expect(model.method('start_turn')).toHaveLength(1);
@@ -82,7 +89,8 @@ describe('chat page', () => {
     model.onCall = () => {
       const phase = $$('phase')[0]?.textContent;
       if (phase) phases.push(phase);
-      if (model.sessions.get(1n)?.generated === 2) document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
+      if (model.sessions.get(1n)?.generated === 2)
+        document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
     };
     mount(model);
     type('Hi');
@@ -139,7 +147,9 @@ describe('chat page', () => {
     await vi.waitFor(() => expect($$('conversation-item')).toHaveLength(2));
     await vi.waitFor(() => expect(controller.busy).toBe(false));
 
-    $$('conversation-item').find((e) => e.textContent === 'First')!.click();
+    $$('conversation-item')
+      .find((e) => e.textContent === 'First')!
+      .click();
     expect($('chat-title').textContent).toBe('First');
 
     vi.stubGlobal('confirm', () => true);

@@ -11,7 +11,12 @@ function setup(settings: GenerationSettings = fixedSeed, storage = new MemorySto
   const model = new FakeModel();
   const store = new ConversationStore(storage);
   let clock = 1_000;
-  const controller = new ChatController({ actor: model, store, getSettings: () => settings, now: () => (clock += 250) });
+  const controller = new ChatController({
+    actor: model,
+    store,
+    getSettings: () => settings,
+    now: () => (clock += 250),
+  });
   return { model, store, storage, controller };
 }
 
@@ -37,13 +42,24 @@ describe('ChatController', () => {
     expect(conversation.messages[1].stats!.elapsedMs).toBeGreaterThan(0);
     expect(controller.busy).toBe(false);
 
-    const reloaded = new ChatController({ actor: model, store: new ConversationStore(storage), getSettings: () => fixedSeed });
+    const reloaded = new ChatController({
+      actor: model,
+      store: new ConversationStore(storage),
+      getSettings: () => fixedSeed,
+    });
     expect(reloaded.active).toEqual(conversation);
     expect(reloaded.conversations.map((c) => c.id)).toEqual([conversation.id]);
   });
 
   it('maps the settings to the request', async () => {
-    const { model, controller } = setup({ ...fixedSeed, maxTokens: 3, temperature: 0, topK: 0, topP: 1, callBudget: 123_456 });
+    const { model, controller } = setup({
+      ...fixedSeed,
+      maxTokens: 3,
+      temperature: 0,
+      topK: 0,
+      topP: 1,
+      callBudget: 123_456,
+    });
     await controller.send('Hi');
     expect(starts(model)[0].settings).toStrictEqual({
       max_new_tokens: 3,
@@ -72,7 +88,8 @@ describe('ChatController', () => {
     const { controller } = setup();
     const seen: string[] = [];
     controller.subscribe((event) => {
-      if (event === 'progress') seen.push(`${controller.generation!.snapshot.phase}:${controller.active.messages[1].text}`);
+      if (event === 'progress')
+        seen.push(`${controller.generation!.snapshot.phase}:${controller.active.messages[1].text}`);
     });
     await controller.send('Hi');
     expect(seen).toEqual(['reading:', 'generating:', 'generating:t1 t2 ', 'generating:t1 t2 t3 t4 ']);

@@ -21,7 +21,9 @@ describe('discoverEndpoint', () => {
   });
 
   it('falls back to the build environment, then to ?canisterId=', () => {
-    expect(discoverEndpoint(sources('http://localhost:4943/?canisterId=q', { build: { canisterId: 'b' } }))).toMatchObject({
+    expect(
+      discoverEndpoint(sources('http://localhost:4943/?canisterId=q', { build: { canisterId: 'b' } })),
+    ).toMatchObject({
       canisterId: 'b',
       canisterIdSource: 'build environment',
     });
@@ -54,7 +56,12 @@ describe('discoverEndpoint', () => {
     const endpoint = discoverEndpoint(
       sources('http://127.0.0.1:8080/', { cookie: { IC_ROOT_KEY: rootKey, 'PUBLIC_CANISTER_ID:model': 'm' } }),
     );
-    expect(endpoint).toMatchObject({ network: 'local', rootKey, shouldFetchRootKey: false, verifyQuerySignatures: false });
+    expect(endpoint).toMatchObject({
+      network: 'local',
+      rootKey,
+      shouldFetchRootKey: false,
+      verifyQuerySignatures: false,
+    });
   });
 
   it('never fetches or accepts a root key on mainnet', () => {
@@ -72,7 +79,12 @@ describe('discoverEndpoint', () => {
 
   it('keeps a mainnet build on mainnet when opened from a local dev server', () => {
     const endpoint = discoverEndpoint(sources('http://localhost:5173/', { build: { canisterId: 'm', network: 'ic' } }));
-    expect(endpoint).toMatchObject({ network: 'ic', host: 'https://icp-api.io', shouldFetchRootKey: false, verifyQuerySignatures: true });
+    expect(endpoint).toMatchObject({
+      network: 'ic',
+      host: 'https://icp-api.io',
+      shouldFetchRootKey: false,
+      verifyQuerySignatures: true,
+    });
   });
 });
 

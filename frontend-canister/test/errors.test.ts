@@ -1,9 +1,4 @@
-import {
-  CertifiedRejectErrorCode,
-  HttpFetchErrorCode,
-  RejectError,
-  TransportError,
-} from '@icp-sdk/core/agent';
+import { CertifiedRejectErrorCode, HttpFetchErrorCode, RejectError, TransportError } from '@icp-sdk/core/agent';
 import { describe, expect, it } from 'vitest';
 import { CanisterError, describeFailure, isSessionGone } from '../src/errors';
 
@@ -23,13 +18,20 @@ describe('describeFailure', () => {
   });
 
   it('recognises network failures', () => {
-    expect(describeFailure(TransportError.fromCode(new HttpFetchErrorCode(new TypeError('Failed to fetch')))).kind).toBe('network');
+    expect(
+      describeFailure(TransportError.fromCode(new HttpFetchErrorCode(new TypeError('Failed to fetch')))).kind,
+    ).toBe('network');
     expect(describeFailure(new TypeError('Failed to fetch')).kind).toBe('network');
   });
 
   it('shows only the reject text of a rejected call', () => {
-    const error = RejectError.fromCode(new CertifiedRejectErrorCode(new Uint8Array(32) as never, 5, 'Canister trapped: out of memory', 'IC0502'));
-    expect(describeFailure(error)).toEqual({ kind: 'rejected', message: 'The call was rejected: Canister trapped: out of memory' });
+    const error = RejectError.fromCode(
+      new CertifiedRejectErrorCode(new Uint8Array(32) as never, 5, 'Canister trapped: out of memory', 'IC0502'),
+    );
+    expect(describeFailure(error)).toEqual({
+      kind: 'rejected',
+      message: 'The call was rejected: Canister trapped: out of memory',
+    });
   });
 
   it('falls back to the error message', () => {
@@ -38,9 +40,12 @@ describe('describeFailure', () => {
 });
 
 describe('isSessionGone', () => {
-  it.each(['Unknown session 12', 'session 3 not found', 'No such session', 'Session expired'])('matches "%s"', (message) => {
-    expect(isSessionGone(message)).toBe(true);
-  });
+  it.each(['Unknown session 12', 'session 3 not found', 'No such session', 'Session expired'])(
+    'matches "%s"',
+    (message) => {
+      expect(isSessionGone(message)).toBe(true);
+    },
+  );
 
   it.each(['Model not loaded', 'Too many sessions', 'Unknown method'])('does not match "%s"', (message) => {
     expect(isSessionGone(message)).toBe(false);

@@ -7,8 +7,12 @@ import { FakeModel } from './fake-model';
 describe('phaseLabel', () => {
   it('shows the prompt being read, then generation', () => {
     expect(phaseLabel(initialSnapshot())).toBe('Sending…');
-    expect(phaseLabel({ ...initialSnapshot(), phase: 'reading', promptTokensRemaining: 12 })).toBe('Reading prompt… 12 tokens left');
-    expect(phaseLabel({ ...initialSnapshot(), phase: 'reading', promptTokensRemaining: 1 })).toBe('Reading prompt… 1 token left');
+    expect(phaseLabel({ ...initialSnapshot(), phase: 'reading', promptTokensRemaining: 12 })).toBe(
+      'Reading prompt… 12 tokens left',
+    );
+    expect(phaseLabel({ ...initialSnapshot(), phase: 'reading', promptTokensRemaining: 1 })).toBe(
+      'Reading prompt… 1 token left',
+    );
     expect(phaseLabel({ ...initialSnapshot(), phase: 'generating' })).toBe('Generating…');
     expect(phaseLabel({ ...initialSnapshot(), replayed: true })).toMatch(/replaying/);
   });
@@ -16,9 +20,17 @@ describe('phaseLabel', () => {
 
 describe('statsLine', () => {
   it('summarises calls, tokens, instructions, time, seed and why the answer ended', () => {
-    expect(statsLine({ calls: 3, tokens: 12, contextTokens: 40, instructions: '12345678901', elapsedMs: 4150, seed: '42', stopReason: 'EndOfText' })).toBe(
-      '3 calls · 12 tokens · 40 in context · 12.3 B instructions · 4.2 s · seed 42 · end of answer',
-    );
+    expect(
+      statsLine({
+        calls: 3,
+        tokens: 12,
+        contextTokens: 40,
+        instructions: '12345678901',
+        elapsedMs: 4150,
+        seed: '42',
+        stopReason: 'EndOfText',
+      }),
+    ).toBe('3 calls · 12 tokens · 40 in context · 12.3 B instructions · 4.2 s · seed 42 · end of answer');
     expect(statsLine({ calls: 1, tokens: 1, contextTokens: 9, instructions: '999', elapsedMs: 100, seed: '1' })).toBe(
       '1 call · 1 token · 9 in context · 999 instructions · 0.1 s · seed 1',
     );

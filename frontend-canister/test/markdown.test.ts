@@ -9,7 +9,9 @@ function render(markdown: string): HTMLElement {
 
 describe('renderMarkdown', () => {
   it('renders ordinary Markdown', () => {
-    const html = render('**Paris** is the capital.\n\n- one\n- two\n\n```\ncode\n```\n\n[docs](https://internetcomputer.org)');
+    const html = render(
+      '**Paris** is the capital.\n\n- one\n- two\n\n```\ncode\n```\n\n[docs](https://internetcomputer.org)',
+    );
     expect(html.querySelector('strong')?.textContent).toBe('Paris');
     expect(html.querySelectorAll('li')).toHaveLength(2);
     expect(html.querySelector('pre code')?.textContent).toBe('code\n');
@@ -31,7 +33,9 @@ describe('renderMarkdown', () => {
   });
 
   it('removes javascript: links, in Markdown and in raw HTML', () => {
-    const html = render('[click](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)">raw</a> <a href="data:text/html,x">data</a>');
+    const html = render(
+      '[click](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)">raw</a> <a href="data:text/html,x">data</a>',
+    );
     for (const link of html.querySelectorAll('a')) {
       expect(link.getAttribute('href') ?? '').not.toMatch(/^(javascript|data):/i);
     }

@@ -58,7 +58,11 @@ describe('runTurn', () => {
 
     await runTurn(model, { ...input, sessionId: 7n, settings: budgeted });
 
-    expect(model.method('start_turn')[0]).toStrictEqual({ session_id: [7n], prompt: 'Hello there', settings: budgeted });
+    expect(model.method('start_turn')[0]).toStrictEqual({
+      session_id: [7n],
+      prompt: 'Hello there',
+      settings: budgeted,
+    });
     expect(model.method('continue_turn').every((id) => id === 7n)).toBe(true);
   });
 

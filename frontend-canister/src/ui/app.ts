@@ -23,7 +23,14 @@ export interface AppOptions {
 const MAX_INPUT_HEIGHT_PX = 200;
 
 /** Wires the static markup in index.html to the controller. */
-export function mountApp({ controller, endpoint, statusActor, configError, getSettings, saveSettings }: AppOptions): void {
+export function mountApp({
+  controller,
+  endpoint,
+  statusActor,
+  configError,
+  getSettings,
+  saveSettings,
+}: AppOptions): void {
   const app = document.querySelector<HTMLElement>('.app')!;
   const form = byTestId<HTMLFormElement>('composer');
   const input = byTestId<HTMLTextAreaElement>('prompt-input');
@@ -101,7 +108,8 @@ export function mountApp({ controller, endpoint, statusActor, configError, getSe
   });
   menuToggle.addEventListener('click', () => setSidebarOpen(!app.classList.contains('sidebar-open')));
   // On narrow screens the dialogs open from the sidebar, which should not stay over the chat.
-  for (const testId of ['open-settings', 'open-status']) byTestId(testId).addEventListener('click', () => setSidebarOpen(false));
+  for (const testId of ['open-settings', 'open-status'])
+    byTestId(testId).addEventListener('click', () => setSidebarOpen(false));
   scrim.addEventListener('click', () => setSidebarOpen(false));
   bindThemeToggle(byTestId<HTMLButtonElement>('theme-toggle'));
   bindSettingsDialog(byTestId('open-settings'), getSettings, saveSettings);

@@ -1,15 +1,16 @@
-import type { ChatController, Generation } from '../chat-controller';
+import type { ChatController } from '../chat-controller';
 import type { ChatMessage } from '../conversations';
 import { plural } from '../format';
 import { phaseLabel, statsLine } from '../labels';
 import { renderMarkdown } from '../markdown';
+import type { TurnSnapshot } from '../turn';
 import { byTestId, h } from './dom';
 
 const STICK_TO_BOTTOM_PX = 80;
 const COPIED_FEEDBACK_MS = 1500;
+const REPLAYED_NOTE = 'The canister had forgotten this conversation, so it was sent again as context.';
 
-function liveStats(generation: Generation): string {
-  const { calls, generatedTokens } = generation.snapshot;
+function liveStats({ calls, generatedTokens }: TurnSnapshot): string {
   return `${plural(calls, 'call')} · ${plural(generatedTokens, 'token')}`;
 }
 
@@ -21,6 +22,22 @@ async function copyText(button: HTMLButtonElement, text: string): Promise<void> 
     button.textContent = 'Copy failed';
   }
   setTimeout(() => (button.textContent = 'Copy'), COPIED_FEEDBACK_MS);
+}
+
+function smallButton(text: string, testId: string, label = text): HTMLButtonElement {
+  return h('button', {
+    class: 'button small ghost',
+    text,
+    attrs: { type: 'button', 'data-testid': testId, 'aria-label': label },
+  });
+}
+
+/** Markdown for answers with text; three pulsing dots while an answer has none yet. */
+function fillAnswer(content: HTMLElement, text: string, generating: boolean): void {
+  content.classList.toggle('markdown', Boolean(text));
+  if (text) content.innerHTML = renderMarkdown(text);
+  else if (generating) content.replaceChildren(h('span', { class: 'typing' }, [h('i'), h('i'), h('i')]));
+  else content.replaceChildren();
 }
 
 /** Renders the active conversation; the answer being generated is patched in place as calls return. */
@@ -35,7 +52,7 @@ export class MessagesView {
     const { messages } = this.controller.active;
     const stick = this.#nearBottom();
     this.#emptyState.hidden = messages.length > 0;
-    this.#list.replaceChildren(...messages.map((message, i) => this.#messageElement(message, i === messages.length - 1)));
+    this.#list.replaceChildren(...messages.map((m, i) => this.#messageElement(m, i === messages.length - 1)));
     if (stick) this.#scrollToBottom();
   }
 
@@ -44,72 +61,61 @@ export class MessagesView {
     const element = generation && this.#list.querySelector<HTMLElement>(`[data-message-id="${generation.messageId}"]`);
     if (!generation || !element) return;
     const stick = this.#nearBottom();
-    this.#fillContent(byTestId('message-content', element), generation.snapshot.text, true);
+    fillAnswer(byTestId('message-content', element), generation.snapshot.text, true);
     byTestId('phase', element).textContent = phaseLabel(generation.snapshot);
-    byTestId('answer-stats', element).textContent = liveStats(generation);
+    byTestId('answer-stats', element).textContent = liveStats(generation.snapshot);
     if (stick) this.#scrollToBottom();
   }
 
   #messageElement(message: ChatMessage, isLast: boolean): HTMLElement {
     const generation = this.controller.generation;
-    const generating = generation?.messageId === message.id;
+    const snapshot = generation?.messageId === message.id ? generation.snapshot : undefined;
     const content = h('div', { class: 'message-content', attrs: { 'data-testid': 'message-content' } });
     if (message.role === 'user') content.textContent = message.text;
-    else this.#fillContent(content, message.text, generating);
-    if (generating) {
+    else fillAnswer(content, message.text, snapshot !== undefined);
+    if (snapshot) {
       // Screen readers announce the growing answer once the turn is complete.
       content.setAttribute('aria-live', 'polite');
       content.setAttribute('aria-busy', 'true');
     }
 
-    const notes = [
-      generating && generation && h('p', { class: 'phase', text: phaseLabel(generation.snapshot), attrs: { role: 'status', 'data-testid': 'phase' } }),
-      message.replayed &&
-        h('p', { class: 'note', text: 'The canister had forgotten this conversation, so it was sent again as context.' }),
-      message.outcome === 'stopped' && h('p', { class: 'note', text: 'Stopped.', attrs: { 'data-testid': 'stopped-note' } }),
-      message.error !== undefined && h('p', { class: 'error', text: message.error, attrs: { role: 'alert', 'data-testid': 'message-error' } }),
+    const note = (text: string, attrs: Record<string, string> = {}) => h('p', { class: 'note', text, attrs });
+    const body = [
+      content,
+      snapshot &&
+        h('p', { class: 'phase', text: phaseLabel(snapshot), attrs: { role: 'status', 'data-testid': 'phase' } }),
+      message.replayed && note(REPLAYED_NOTE),
+      message.outcome === 'stopped' && note('Stopped.', { 'data-testid': 'stopped-note' }),
+      message.error !== undefined &&
+        h('p', { class: 'error', text: message.error, attrs: { role: 'alert', 'data-testid': 'message-error' } }),
+      message.role === 'assistant' && this.#footer(message, isLast, snapshot),
     ];
 
-    return h(
-      'article',
-      {
-        class: `message ${message.role}`,
-        attrs: {
-          'data-testid': 'message',
-          'data-role': message.role,
-          'data-message-id': message.id,
-          ...(message.outcome && { 'data-outcome': message.outcome }),
-          'aria-label': message.role === 'user' ? 'You' : 'GPT-2',
-        },
-      },
-      [h('div', { class: 'bubble' }, [content, ...notes, message.role === 'assistant' && this.#footer(message, isLast, generating)])],
-    );
+    const attrs: Record<string, string> = {
+      'data-testid': 'message',
+      'data-role': message.role,
+      'data-message-id': message.id,
+      'aria-label': message.role === 'user' ? 'You' : 'GPT-2',
+    };
+    if (message.outcome) attrs['data-outcome'] = message.outcome;
+    return h('article', { class: `message ${message.role}`, attrs }, [h('div', { class: 'bubble' }, body)]);
   }
 
-  #footer(message: ChatMessage, isLast: boolean, generating: boolean): HTMLElement {
-    const generation = this.controller.generation;
-    const stats = h('span', {
-      class: 'stats',
-      text: generating && generation ? liveStats(generation) : message.stats ? statsLine(message.stats) : '',
-      attrs: { 'data-testid': 'answer-stats' },
-    });
-    const copy =
-      !generating && message.text
-        ? h('button', { class: 'button small ghost', text: 'Copy', attrs: { type: 'button', 'data-testid': 'copy-answer', 'aria-label': 'Copy answer' } })
-        : null;
-    copy?.addEventListener('click', () => copyText(copy, message.text));
-    const regenerate =
-      isLast && this.controller.canRegenerate
-        ? h('button', { class: 'button small ghost', text: message.outcome === 'error' ? 'Retry' : 'Regenerate', attrs: { type: 'button', 'data-testid': 'regenerate' } })
-        : null;
-    regenerate?.addEventListener('click', () => void this.controller.regenerate());
-    return h('footer', { class: 'message-footer' }, [stats, h('span', { class: 'actions' }, [copy, regenerate])]);
-  }
-
-  #fillContent(content: HTMLElement, text: string, generating: boolean): void {
-    content.classList.toggle('markdown', Boolean(text));
-    if (text) content.innerHTML = renderMarkdown(text);
-    else content.replaceChildren(generating ? h('span', { class: 'typing', attrs: { 'aria-hidden': 'true' } }, [h('i'), h('i'), h('i')]) : '');
+  #footer(message: ChatMessage, isLast: boolean, snapshot: TurnSnapshot | undefined): HTMLElement {
+    const statsText = snapshot ? liveStats(snapshot) : message.stats ? statsLine(message.stats) : '';
+    const stats = h('span', { class: 'stats', text: statsText, attrs: { 'data-testid': 'answer-stats' } });
+    const actions = h('span', { class: 'actions' });
+    if (!snapshot && message.text) {
+      const copy = smallButton('Copy', 'copy-answer', 'Copy answer');
+      copy.addEventListener('click', () => copyText(copy, message.text));
+      actions.append(copy);
+    }
+    if (isLast && this.controller.canRegenerate) {
+      const regenerate = smallButton(message.outcome === 'error' ? 'Retry' : 'Regenerate', 'regenerate');
+      regenerate.addEventListener('click', () => void this.controller.regenerate());
+      actions.append(regenerate);
+    }
+    return h('footer', { class: 'message-footer' }, [stats, actions]);
   }
 
   #nearBottom(): boolean {

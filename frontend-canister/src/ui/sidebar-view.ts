@@ -23,7 +23,12 @@ export class SidebarView {
     const open = h('button', {
       class: 'conversation-open',
       text: conversation.title,
-      attrs: { type: 'button', 'data-testid': 'conversation-item', title: conversation.title, ...(current && { 'aria-current': 'true' }) },
+      attrs: {
+        type: 'button',
+        'data-testid': 'conversation-item',
+        title: conversation.title,
+        ...(current && { 'aria-current': 'true' }),
+      },
     });
     open.addEventListener('click', () => {
       this.controller.select(conversation.id);
@@ -51,7 +56,12 @@ export class SidebarView {
   #startRename(item: HTMLLIElement, open: HTMLButtonElement, conversation: Conversation): void {
     const input = h('input', {
       class: 'conversation-rename',
-      attrs: { type: 'text', value: conversation.title, 'aria-label': 'Conversation title', 'data-testid': 'rename-input' },
+      attrs: {
+        type: 'text',
+        value: conversation.title,
+        'aria-label': 'Conversation title',
+        'data-testid': 'rename-input',
+      },
     });
     let finished = false;
     const finish = (commit: boolean) => {

@@ -52,7 +52,10 @@ export class StatusPanel {
     this.#pill.dataset.state = 'checking';
     try {
       const status = await this.actor.status();
-      this.#setState(status.model_loaded ? 'ready' : 'not-loaded', status.model_loaded ? undefined : NOT_LOADED_MESSAGE);
+      this.#setState(
+        status.model_loaded ? 'ready' : 'not-loaded',
+        status.model_loaded ? undefined : NOT_LOADED_MESSAGE,
+      );
       this.#groups.replaceChildren(
         ...describeStatus(status).map((group) =>
           h('section', { class: 'status-group' }, [
@@ -60,7 +63,13 @@ export class StatusPanel {
             h(
               'dl',
               {},
-              group.rows.flatMap((row) => [h('dt', { text: row.label }), h('dd', { text: row.value, attrs: { 'data-testid': `status-${row.label.toLowerCase().replaceAll(' ', '-')}` } })]),
+              group.rows.flatMap((row) => [
+                h('dt', { text: row.label }),
+                h('dd', {
+                  text: row.value,
+                  attrs: { 'data-testid': `status-${row.label.toLowerCase().replaceAll(' ', '-')}` },
+                }),
+              ]),
             ),
           ]),
         ),
