@@ -1,11 +1,11 @@
-import { AgentError, TransportError } from '@icp-sdk/core/agent';
+import { AgentError, HttpErrorCode, TransportError } from '@icp-sdk/core/agent';
 
 /** The canister answered with `Err(text)`. */
 export class CanisterError extends Error {
   override name = 'CanisterError';
 }
 
-export type FailureKind = 'model-not-loaded' | 'canister' | 'rejected' | 'network' | 'unknown';
+export type FailureKind = 'model-not-loaded' | 'canister' | 'rejected' | 'http' | 'network' | 'unknown';
 
 export interface Failure {
   kind: FailureKind;
@@ -20,11 +20,6 @@ export function isModelNotLoaded(message: string): boolean {
 /** The canister no longer knows the session (upgrade, eviction, expiry). */
 export function isSessionGone(message: string): boolean {
   return /session/i.test(message) && /unknown|not found|no such|expired|evicted|gone/i.test(message);
-}
-
-function rejectMessage(error: AgentError): string | undefined {
-  const code: unknown = error.cause?.code;
-  return code && typeof code === 'object' && 'rejectMessage' in code ? String(code.rejectMessage) : undefined;
 }
 
 export function describeFailure(error: unknown): Failure {
@@ -43,10 +38,12 @@ export function describeFailure(error: unknown): Failure {
     };
   }
   if (error instanceof AgentError) {
-    const rejected = rejectMessage(error);
-    return rejected !== undefined
-      ? { kind: 'rejected', message: `The call was rejected: ${rejected}` }
-      : { kind: 'unknown', message: `The call failed: ${error.message.split('\n')[0]}` };
+    const { code } = error;
+    if ('rejectMessage' in code) return { kind: 'rejected', message: `The call was rejected: ${code.rejectMessage}` };
+    if (code instanceof HttpErrorCode) {
+      return { kind: 'http', message: `The request failed with HTTP ${code.status} (${code.statusText}).` };
+    }
+    return { kind: 'unknown', message: `The call failed: ${code.toErrorMessage().split('\n')[0]}` };
   }
   return {
     kind: 'unknown',

@@ -1,4 +1,11 @@
-import { CertifiedRejectErrorCode, HttpFetchErrorCode, RejectError, TransportError } from '@icp-sdk/core/agent';
+import {
+  CertifiedRejectErrorCode,
+  HttpErrorCode,
+  HttpFetchErrorCode,
+  ProtocolError,
+  RejectError,
+  TransportError,
+} from '@icp-sdk/core/agent';
 import { describe, expect, it } from 'vitest';
 import { CanisterError, describeFailure, isSessionGone } from '../src/errors';
 
@@ -32,6 +39,11 @@ describe('describeFailure', () => {
       kind: 'rejected',
       message: 'The call was rejected: Canister trapped: out of memory',
     });
+  });
+
+  it('names the HTTP status of a failed request', () => {
+    const error = ProtocolError.fromCode(new HttpErrorCode(404, 'Not Found', [], 'no such canister'));
+    expect(describeFailure(error)).toEqual({ kind: 'http', message: 'The request failed with HTTP 404 (Not Found).' });
   });
 
   it('falls back to the error message', () => {
