@@ -1,6 +1,6 @@
 // Shared helpers for the end-to-end tests: Debian's Chromium driven by playwright-core against a
 // page served by the project's local replica (or any deployment), given as CHAT_URL.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -18,6 +18,19 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * The headers `public/.ic-assets.json5` gives every file. The local replica serves the page without
+ * them, so the tests add them, and the page runs under the CSP it gets on the IC.
+ */
+async function servedHeaders() {
+  const json5 = await readFile(new URL('../public/.ic-assets.json5', import.meta.url), 'utf8');
+  const json = json5
+    .replace(/^\s*\/\/.*$/gm, '') // comment lines
+    .replace(/^(\s*)([A-Za-z_]+):/gm, '$1"$2":') // bare keys
+    .replace(/,(\s*[}\]])/g, '$1'); // trailing commas
+  return JSON.parse(json).find((rule) => rule.match === '**/*').headers;
+}
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const MOBILE = { width: 390, height: 844 };
@@ -38,6 +51,14 @@ export async function openBrowser({ viewport = DESKTOP } = {}) {
     args: CHROMIUM_ARGS,
     viewport,
   });
+  const headers = await servedHeaders();
+  await context.route(
+    (url) => !url.pathname.startsWith('/api/'),
+    async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), ...headers } });
+    },
+  );
   const page = context.pages()[0] ?? (await context.newPage());
   const consoleErrors = [];
   page.on('console', (message) => {
