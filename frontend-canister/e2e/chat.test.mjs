@@ -122,6 +122,33 @@ test('a follow-up continues the same session, and the conversation survives a re
   assert.ok(third.stats.context > second.stats.context, `${second.stats.line} / ${third.stats.line}`);
 });
 
+test('a session the canister no longer knows is replayed into a new one', needsChat, async (t) => {
+  const { page, close } = await openBrowser();
+  t.after(close);
+  await openChat(page, CHAT_URL);
+  await applySettings(page, { maxTokens: 3 });
+  await send(page, 'Hi there.');
+  const first = await finishedAnswer(page, 0);
+  assert.equal(first.outcome, 'done', first.error);
+
+  // As after an upgrade or an eviction: the stored session id points nowhere.
+  await page.evaluate(() => {
+    const key = 'gpt2-chat.conversations.v1';
+    const conversations = JSON.parse(localStorage.getItem(key));
+    conversations[0].sessionId = '987654321';
+    localStorage.setItem(key, JSON.stringify(conversations));
+  });
+  await page.reload();
+  await openChat(page, CHAT_URL);
+  await send(page, 'What did I just say?');
+  const second = await finishedAnswer(page, 1);
+
+  assert.equal(second.outcome, 'done', second.error);
+  assert.equal(await byTestId(page, 'replayed-note').isVisible(), true);
+  // The replayed prompt carries the first exchange, so the new session holds more than this turn.
+  assert.ok(second.stats.context > first.stats.context, `${first.stats.line} / ${second.stats.line}`);
+});
+
 test('settings shape the request: token limit, greedy sampling and a fixed seed', needsChat, async (t) => {
   const { page, close } = await openBrowser();
   t.after(close);

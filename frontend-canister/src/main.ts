@@ -2,6 +2,7 @@ import './styles.css';
 import { ChatController, type ChatActor } from './chat-controller';
 import { ConversationStore } from './conversations';
 import { discoverEndpoint, readBrowserSources, type ModelEndpoint } from './env';
+import { browserIdentity } from './identity';
 import { createModelActor, type ModelActor } from './model-client';
 import { loadSettings, saveSettings } from './settings';
 import { mountApp } from './ui/app';
@@ -12,7 +13,7 @@ let actor: ModelActor | undefined;
 let configError: string | undefined;
 try {
   endpoint = discoverEndpoint(readBrowserSources());
-  actor = createModelActor(endpoint);
+  actor = createModelActor(endpoint, browserIdentity(localStorage));
 } catch (error) {
   configError = error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import { Actor, HttpAgent, type ActorSubclass } from '@icp-sdk/core/agent';
+import { Actor, HttpAgent, type ActorSubclass, type Identity } from '@icp-sdk/core/agent';
 import { idlFactory, type _SERVICE } from './bindings/model.did';
 import type { ModelEndpoint } from './env';
 
@@ -10,8 +10,9 @@ export type ModelMethods<K extends keyof _SERVICE> = {
 };
 
 /** Synchronous: a local root key is fetched on the first call, so a replica that is down shows up as a call error. */
-export function createModelActor(endpoint: ModelEndpoint): ModelActor {
+export function createModelActor(endpoint: ModelEndpoint, identity?: Identity): ModelActor {
   const agent = HttpAgent.createSync({
+    identity,
     host: endpoint.host,
     rootKey: endpoint.rootKey,
     shouldFetchRootKey: endpoint.shouldFetchRootKey,

@@ -84,7 +84,7 @@ export class MessagesView {
       content,
       snapshot &&
         h('p', { class: 'phase', text: phaseLabel(snapshot), attrs: { role: 'status', 'data-testid': 'phase' } }),
-      message.replayed && note(REPLAYED_NOTE),
+      message.replayed && note(REPLAYED_NOTE, { 'data-testid': 'replayed-note' }),
       message.outcome === 'stopped' && note('Stopped.', { 'data-testid': 'stopped-note' }),
       message.error !== undefined &&
         h('p', { class: 'error', text: message.error, attrs: { role: 'alert', 'data-testid': 'message-error' } }),
