@@ -94,7 +94,9 @@ export function mountApp({
   });
   document.addEventListener('keydown', (event) => {
     // An open dialog uses Escape to close itself.
-    if (event.key === 'Escape' && controller.busy && !document.querySelector('dialog[open]')) controller.stop();
+    if (event.key !== 'Escape' || document.querySelector('dialog[open]')) return;
+    if (app.classList.contains('sidebar-open')) setSidebarOpen(false);
+    else controller.stop();
   });
   stopButton.addEventListener('click', () => controller.stop());
   for (const example of document.querySelectorAll<HTMLButtonElement>('[data-testid="example-prompt"]')) {
