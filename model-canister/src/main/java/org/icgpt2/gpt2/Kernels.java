@@ -4,6 +4,8 @@ package org.icgpt2.gpt2;
  * The heavy loops of the forward pass. The model code only calls these, so a Wasm SIMD implementation
  * (merged into model.wasm) can replace {@link JavaKernels} without touching the model.
  * All offsets and strides are in floats. Implementations may assume the ranges are valid: callers check them.
+ * Each output of {@link #matmul} must not depend on {@code batch} (same summation order for any batch size): a session
+ * ingests its prompt in batches that depend on how the work was split across calls, and must give the same tokens.
  */
 public interface Kernels {
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// local-replica command line:
+//   node local-replica/cli.mjs start --port <p> [--host <h>] [--state <dir>] [--serve <dir>]
+//        [--canister-name <name>=<id> ...] [--max-update-instructions N] [--max-query-instructions N]
+//        [--max-install-instructions N] [--max-inspect-instructions N] [--max-ingress-bytes N]
+//        [--max-reply-bytes N] [--max-query-reply-bytes N] [--max-wasm-memory-pages N]
+//        [--max-stable-pages N] [--dirty-page-overhead N]
+// Prints exactly one JSON line {"url", "rootKey"} on stdout when ready; logs go to stderr.
+
+import { startReplica, DEFAULT_OPTIONS } from './index.mjs';
+
+const NUMERIC = Object.keys(DEFAULT_OPTIONS).filter((k) => typeof DEFAULT_OPTIONS[k] === 'number');
+const kebab = (name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function usage(message) {
+  if (message) process.stderr.write(`local-replica: ${message}\n`);
+  process.stderr.write(`usage: node cli.mjs start --port <p> [--host <h>] [--state <dir>] [--serve <dir>] [--canister-name name=id]\n`
+    + `       ${NUMERIC.map((k) => `[--${kebab(k)} N]`).join(' ')}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const [command, ...rest] = argv;
+  if (command !== 'start') usage(command ? `unknown command '${command}'` : 'missing command');
+  const options = { port: 4943, canisterNames: {} };
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i];
+    const value = rest[++i];
+    if (value === undefined) usage(`missing value for ${flag}`);
+    const numeric = NUMERIC.find((k) => `--${kebab(k)}` === flag);
+    if (flag === '--port') options.port = Number(value);
+    else if (flag === '--host') options.host = value;
+    else if (flag === '--state') options.stateDir = value;
+    else if (flag === '--serve') options.serveDir = value;
+    else if (flag === '--canister-name') {
+      const eq = value.indexOf('=');
+      if (eq <= 0) usage(`--canister-name expects name=id, got '${value}'`);
+      options.canisterNames[value.slice(0, eq)] = value.slice(eq + 1);
+    } else if (numeric) {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < 0) usage(`${flag} expects a non-negative number`);
+      options[numeric] = n;
+    } else usage(`unknown flag '${flag}'`);
+  }
+  return options;
+}
+
+const running = await startReplica(parseArgs(process.argv.slice(2)));
+process.stdout.write(`${JSON.stringify({ url: running.url, rootKey: running.rootKey })}\n`);
+process.stderr.write(`local-replica listening on ${running.url}\n`);
+const stop = () => running.close().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,39 @@
+package org.icgpt2.canister;
+
+import org.icgpt2.gpt2.KvCache;
+import org.icgpt2.gpt2.Session;
+import org.icgpt2.gpt2.TokenDecoder;
+
+/** A chat kept between calls: its KV cache, the turn being generated (which holds every token so far), its owner. */
+final class Conversation {
+    final long id;
+    final byte[] owner;
+    final KvCache cache;
+    Session turn;
+    /** Decodes this turn's tokens, holding back the bytes of a character cut by a call boundary. */
+    TokenDecoder decoder;
+    /** The turn's call_budget: continue_turn spends at most this much per call too. */
+    long callBudget;
+    /** Tokens generated in this turn and already returned (stop tokens excluded). */
+    int returnedTokens;
+    /** Logical time of last use, for least-recently-used eviction. */
+    long lastUsed;
+
+    Conversation(long id, byte[] owner, KvCache cache) {
+        this.id = id;
+        this.owner = owner;
+        this.cache = cache;
+    }
+
+    boolean ownedBy(byte[] caller) {
+        if (caller.length != owner.length) {
+            return false;
+        }
+        for (int i = 0; i < owner.length; i++) {
+            if (owner[i] != caller[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

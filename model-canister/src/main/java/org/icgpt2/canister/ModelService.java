@@ -1,0 +1,379 @@
+package org.icgpt2.canister;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.function.LongSupplier;
+import org.icgpt2.gpt2.ChatFormat;
+import org.icgpt2.gpt2.Config;
+import org.icgpt2.gpt2.Gpt2;
+import org.icgpt2.gpt2.Kernels;
+import org.icgpt2.gpt2.KvCache;
+import org.icgpt2.gpt2.ModelFormatException;
+import org.icgpt2.gpt2.RunState;
+import org.icgpt2.gpt2.Safetensors;
+import org.icgpt2.gpt2.Sampler;
+import org.icgpt2.gpt2.SamplerSettings;
+import org.icgpt2.gpt2.Session;
+import org.icgpt2.gpt2.Tokenizer;
+import org.icgpt2.gpt2.Weights;
+import org.icgpt2.ic.UserError;
+
+/**
+ * What the canister does, independent of Candid: set the model up from the uploaded files, and generate within an
+ * instruction budget per call. User mistakes throw {@link UserError} before any state changes.
+ */
+final class ModelService {
+    /**
+     * Instructions one call may spend on generation: the IC stops an update at 40 B, and a call must leave room for
+     * the step it is in when it checks the budget (at most one batch of prompt tokens) and for its reply.
+     */
+    static final long MAX_CALL_BUDGET = 36_000_000_000L;
+    /** Prompt tokens fed per forward pass; batches share the weight loads in the SIMD kernels. */
+    static final int PROMPT_BATCH = 16;
+    /** Heap left to conversations' KV caches after the weights (TeaVM's heap ends near 1.9 GiB). */
+    private static final long CACHE_HEAP_BYTES = 1100L << 20;
+    private static final int MAX_CONVERSATIONS = 16;
+    /** "### End" and "<|endoftext|>" of the published model: inference needs no tokenizer to stop on them. */
+    private static final int[] DEFAULT_STOP_TOKENS = {50257, 50256};
+    /** The original canister's limits for generate and inference. */
+    private static final double MAX_TEMPERATURE = 2;
+
+    private final Kernels kernels;
+    private final LongSupplier instructionCounter;
+    private final LongSupplier clock;
+
+    private Gpt2 model;
+    private RunState state;
+    private Conversations conversations;
+    /** The KV cache of one-shot calls (generate, inference), which keep nothing between calls. */
+    private KvCache oneShotCache;
+    private Tokenizer tokenizer;
+    private ChatFormat chat;
+
+    /** Measured cost of one prompt token and one generated token, updated after every step. */
+    private long promptTokenCost;
+    private long generatedTokenCost;
+
+    long setupInstructions;
+    long lastCallInstructions;
+    int lastCallTokens;
+
+    ModelService(Kernels kernels, LongSupplier instructionCounter, LongSupplier clock) {
+        this.kernels = kernels;
+        this.instructionCounter = instructionCounter;
+        this.clock = clock;
+    }
+
+    // ---- set-up ----
+
+    /** Builds the model from the uploaded config.json and model.safetensors; the old model stays on any error. */
+    void setupModel(UploadStore store) {
+        long start = instructionCounter.getAsLong();
+        if (store.length(UploadStore.File.CONFIG) == 0) {
+            throw new UserError("no config.json uploaded (append_config_bytes)");
+        }
+        if (store.length(UploadStore.File.SAFETENSORS) == 0) {
+            throw new UserError("no model.safetensors uploaded (append_safetensors_bytes)");
+        }
+        Config config;
+        Weights.Loader loader;
+        try {
+            config = Config.parse(new String(store.readAll(UploadStore.File.CONFIG), StandardCharsets.UTF_8));
+            Safetensors file = Safetensors.open(new StableTensorSource(store, UploadStore.File.SAFETENSORS));
+            // Allocates the new weights and validates every tensor; the old model serves until the new one is read.
+            loader = new Weights.Loader(config, file, kernels);
+        } catch (ModelFormatException | IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        while (!loader.done()) {
+            loader.loadNext();
+        }
+        oneShotCache = null;
+        model = new Gpt2(config, loader.weights(), kernels);
+        state = new RunState(config, PROMPT_BATCH);
+        long cacheBytes = 8L * config.nLayer() * config.nPositions() * config.nEmbd();
+        int capacity = (int) Math.max(1, Math.min(MAX_CONVERSATIONS, CACHE_HEAP_BYTES / cacheBytes - 1));
+        conversations = new Conversations(capacity, () -> new KvCache(config), clock.getAsLong());
+        long parameters = loader.weights().parameterCount();
+        promptTokenCost = 3 * parameters;
+        generatedTokenCost = 4 * parameters;
+        setupInstructions = instructionCounter.getAsLong() - start;
+    }
+
+    void setupTokenizer(UploadStore store) {
+        if (store.length(UploadStore.File.TOKENIZER) == 0) {
+            throw new UserError("no tokenizer.json uploaded (append_tokenizer_bytes)");
+        }
+        try {
+            Tokenizer parsed = Tokenizer.parse(new String(store.readAll(UploadStore.File.TOKENIZER), StandardCharsets.UTF_8));
+            ChatFormat format = new ChatFormat(parsed);
+            tokenizer = parsed;
+            chat = format;
+        } catch (ModelFormatException | IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    boolean modelLoaded() {
+        return model != null;
+    }
+
+    boolean tokenizerLoaded() {
+        return tokenizer != null;
+    }
+
+    Gpt2 model() {
+        return model;
+    }
+
+    int conversationCount() {
+        return conversations == null ? 0 : conversations.size();
+    }
+
+    int conversationCapacity() {
+        return conversations == null ? 0 : conversations.capacity();
+    }
+
+    // ---- tokenizer ----
+
+    int[] tokenize(String text) {
+        return requireTokenizer().encode(text);
+    }
+
+    String tokenString(int id) {
+        return tokenizer.tokenString(id);
+    }
+
+    String decode(int[] ids) {
+        Tokenizer t = requireTokenizer();
+        for (int id : ids) {
+            if (id < 0 || id >= t.size()) {
+                throw new UserError("token id " + Integer.toUnsignedString(id) + " is outside the vocabulary of " + t.size());
+            }
+        }
+        return t.decode(ids, true);
+    }
+
+    // ---- one-shot generation: the original canister's generate and inference ----
+
+    /** Generates up to {@code maxNewTokens} after {@code prompt}, as many as fit in one call; stop tokens excluded. */
+    int[] inference(int[] prompt, int maxNewTokens, double temperature) {
+        Gpt2 m = requireModel();
+        if (prompt.length == 0) {
+            throw new UserError("the prompt is empty");
+        }
+        if (maxNewTokens <= 0) {
+            throw new UserError("the number of tokens to generate must be at least 1");
+        }
+        SamplerSettings sampling = samplerSettings(temperature, 0, 1, clock.getAsLong());
+        checkPrompt(m, prompt, 0);
+        if (oneShotCache == null) {
+            oneShotCache = new KvCache(m.config());
+        }
+        Session session = new Session(m, oneShotCache, Sampler.create(sampling, m.config().vocabSize()),
+                stopTokens(), prompt, 0, maxNewTokens);
+        Progress progress = run(session, null, MAX_CALL_BUDGET);
+        return progress.tokens();
+    }
+
+    String generate(String text, int maxNewTokens, double temperature) {
+        ChatFormat format = requireChat();
+        if (text.isEmpty()) {
+            throw new UserError("the prompt is empty");
+        }
+        return requireTokenizer().decode(inference(format.encodeInstruction(text), maxNewTokens, temperature), true);
+    }
+
+    // ---- generation across calls ----
+
+    record TurnSettings(int maxNewTokens, double temperature, int topK, double topP, long seed, long callBudget) {
+    }
+
+    /** The result of one call's work on a turn. */
+    record Progress(long sessionId, int[] tokens, String text, int promptTokensRemaining, int generatedTokens,
+                    int contextTokens, Session.FinishReason finish, long instructions) {
+    }
+
+    /** Starts a turn, in a new conversation ({@code sessionId == null}) or a follow-up, and works on it. */
+    Progress startTurn(byte[] caller, Long sessionId, String prompt, int[] promptIds, TurnSettings settings) {
+        Gpt2 m = requireModel();
+        if (promptIds == null) {
+            requireChat();
+            if (prompt.isEmpty()) {
+                throw new UserError("the prompt is empty");
+            }
+        } else if (promptIds.length == 0) {
+            throw new UserError("prompt_ids is empty");
+        }
+        SamplerSettings sampling = samplerSettings(settings.temperature(), settings.topK(), settings.topP(), settings.seed());
+        if (settings.maxNewTokens() <= 0) {
+            throw new UserError("max_new_tokens must be at least 1");
+        }
+        Conversation existing = null;
+        int[] history = new int[0];
+        int cached = 0;
+        if (sessionId != null) {
+            existing = conversations.find(sessionId, caller);
+            if (existing == null) {
+                throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
+                        + " (it was ended, evicted by newer ones, or lost in an upgrade): start a new one");
+            }
+            history = existing.turn.context();
+            cached = existing.turn.position();
+        }
+        int[] message = promptIds != null ? promptIds : chat.encodeFollowUp(history, prompt);
+        int[] context = concat(history, message);
+        checkPrompt(m, context, history.length);
+
+        Conversation c = existing != null ? existing : conversations.open(caller);
+        c.turn = new Session(m, c.cache, Sampler.create(sampling, m.config().vocabSize()), stopTokens(), context, cached,
+                settings.maxNewTokens());
+        c.decoder = tokenizer != null ? tokenizer.newDecoder(true) : null;
+        c.returnedTokens = 0;
+        c.callBudget = settings.callBudget();
+        return run(c.turn, c, settings.callBudget());
+    }
+
+    Progress continueTurn(byte[] caller, long sessionId, long callBudget) {
+        requireModel();
+        Conversation c = conversations.find(sessionId, caller);
+        if (c == null) {
+            throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
+                    + " (it was ended, evicted by newer ones, or lost in an upgrade)");
+        }
+        return run(c.turn, c, Math.min(callBudget, c.callBudget));
+    }
+
+    void endSession(byte[] caller, long sessionId) {
+        if (conversations == null || !conversations.close(sessionId, caller)) {
+            throw new UserError("unknown session " + Long.toUnsignedString(sessionId));
+        }
+    }
+
+    /**
+     * Feeds prompt tokens, then generates, while the next step fits in {@code budget} instructions (counted from the
+     * start of the message). Always makes progress: at least one step runs, so a tiny budget still advances the turn.
+     */
+    private Progress run(Session session, Conversation conversation, long budget) {
+        long limit = budget < MAX_CALL_BUDGET ? budget : MAX_CALL_BUDGET;
+        long start = instructionCounter.getAsLong();
+        boolean progressed = false;
+        while (session.promptTokensLeft() > 0) {
+            long left = limit - instructionCounter.getAsLong();
+            int batch = (int) Math.min(Math.min(session.promptTokensLeft(), PROMPT_BATCH), Math.max(0, left / promptTokenCost));
+            if (batch == 0) {
+                if (progressed) {
+                    break;
+                }
+                batch = 1;
+            }
+            long before = instructionCounter.getAsLong();
+            session.ingest(state, batch);
+            promptTokenCost = nextEstimate((instructionCounter.getAsLong() - before) / batch);
+            progressed = true;
+        }
+        int[] newTokens = new int[16];
+        int count = 0;
+        StringBuilder text = new StringBuilder();
+        while (session.promptTokensLeft() == 0 && !session.finished()) {
+            if (progressed && instructionCounter.getAsLong() + generatedTokenCost > limit) {
+                break;
+            }
+            long before = instructionCounter.getAsLong();
+            int token = session.step(state);
+            generatedTokenCost = nextEstimate(instructionCounter.getAsLong() - before);
+            progressed = true;
+            if (session.finishReason() == Session.FinishReason.STOP_TOKEN) {
+                break;
+            }
+            if (count == newTokens.length) {
+                newTokens = Arrays.copyOf(newTokens, 2 * count);
+            }
+            newTokens[count++] = token;
+            if (conversation != null && conversation.decoder != null) {
+                text.append(conversation.decoder.append(token));
+            }
+        }
+        if (session.finished() && conversation != null && conversation.decoder != null) {
+            text.append(conversation.decoder.finish());
+        }
+        int[] tokens = Arrays.copyOf(newTokens, count);
+        int generated = count;
+        if (conversation != null) {
+            conversation.returnedTokens += count;
+            generated = conversation.returnedTokens;
+        }
+        lastCallInstructions = instructionCounter.getAsLong() - start;
+        lastCallTokens = count;
+        return new Progress(conversation == null ? 0 : conversation.id, tokens, text.toString(),
+                session.promptTokensLeft() > 0 ? session.promptTokensLeft() + 1 : 0, generated,
+                session.position(), session.finishReason(), lastCallInstructions);
+    }
+
+    /** The next step's cost estimate: the last one measured plus a margin (attention grows with the context). */
+    private static long nextEstimate(long measured) {
+        return measured + measured / 16 + 1_000_000;
+    }
+
+    // ---- checks ----
+
+    private SamplerSettings samplerSettings(double temperature, int topK, double topP, long seed) {
+        if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
+            throw new UserError("temperature must be between 0 and " + (int) MAX_TEMPERATURE + ", got " + temperature);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new UserError("top_p must be in (0, 1], got " + topP);
+        }
+        if (topK < 0) {
+            throw new UserError("top_k is too large");
+        }
+        return new SamplerSettings((float) temperature, topK, (float) topP, seed);
+    }
+
+    /** Checks prompt ids from {@code from} on, and that the context leaves room for one generated token. */
+    private static void checkPrompt(Gpt2 m, int[] context, int from) {
+        Config c = m.config();
+        for (int i = from; i < context.length; i++) {
+            if (context[i] < 0 || context[i] >= c.vocabSize()) {
+                throw new UserError("token id " + Integer.toUnsignedString(context[i]) + " is outside the vocabulary of "
+                        + c.vocabSize());
+            }
+        }
+        if (context.length >= c.nPositions()) {
+            throw new UserError(from == 0
+                    ? "the prompt has " + context.length + " tokens; the context holds " + c.nPositions()
+                    + " including at least one generated token"
+                    : "the conversation would reach " + context.length + " tokens, more than the context of "
+                    + c.nPositions() + " allows: start a new one");
+        }
+    }
+
+    private int[] stopTokens() {
+        return chat != null ? chat.stopTokens() : DEFAULT_STOP_TOKENS;
+    }
+
+    private Gpt2 requireModel() {
+        if (model == null) {
+            throw new UserError("the model is not loaded: upload it and call setup_model");
+        }
+        return model;
+    }
+
+    private Tokenizer requireTokenizer() {
+        if (tokenizer == null) {
+            throw new UserError("the tokenizer is not loaded: upload tokenizer.json and call setup_tokenizer");
+        }
+        return tokenizer;
+    }
+
+    private ChatFormat requireChat() {
+        requireTokenizer();
+        return chat;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
