@@ -46,6 +46,13 @@ export interface StatusGroup {
 
 const yesNo = (flag: boolean) => (flag ? 'yes' : 'no');
 
+/** Size and the start of the SHA-256, enough to compare with the file on disk. */
+function uploaded(bytes: bigint, sha256: Uint8Array): string {
+  if (bytes === 0n) return formatBytes(bytes);
+  const digest = Array.from(sha256.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${formatBytes(bytes)} · sha256 ${digest}…`;
+}
+
 /** What the status panel shows for the canister's `status` reply. */
 export function describeStatus(status: Status): StatusGroup[] {
   const [model] = status.model;
@@ -55,9 +62,9 @@ export function describeStatus(status: Status): StatusGroup[] {
       rows: [
         { label: 'Model loaded', value: yesNo(status.model_loaded) },
         { label: 'Tokenizer loaded', value: yesNo(status.tokenizer_loaded) },
-        { label: 'Config uploaded', value: formatBytes(status.config_bytes) },
-        { label: 'Tokenizer uploaded', value: formatBytes(status.tokenizer_bytes) },
-        { label: 'Weights uploaded', value: formatBytes(status.safetensors_bytes) },
+        { label: 'Config uploaded', value: uploaded(status.config_bytes, status.config_sha256) },
+        { label: 'Tokenizer uploaded', value: uploaded(status.tokenizer_bytes, status.tokenizer_sha256) },
+        { label: 'Weights uploaded', value: uploaded(status.safetensors_bytes, status.safetensors_sha256) },
       ],
     },
     ...(model

@@ -64,7 +64,13 @@ export function initialSnapshot(sessionId?: bigint): TurnSnapshot {
 export async function runTurn(actor: TurnActor, input: TurnInput, options: TurnOptions = {}): Promise<TurnOutcome> {
   const { signal, onProgress } = options;
   const start = (sessionId: bigint | undefined, prompt: string) => () =>
-    actor.start_turn({ session_id: sessionId === undefined ? [] : [sessionId], prompt, settings: input.settings });
+    // Text, never raw token ids: the canister frames the prompt as an instruction.
+    actor.start_turn({
+      session_id: sessionId === undefined ? [] : [sessionId],
+      prompt,
+      prompt_ids: [],
+      settings: input.settings,
+    });
 
   let snapshot = initialSnapshot(input.sessionId);
   let nextCall: () => Promise<TurnResult> = start(input.sessionId, input.prompt);

@@ -81,6 +81,9 @@ export class FakeModel {
     config_bytes: 665n,
     tokenizer_bytes: 2_000_000n,
     safetensors_bytes: 500_000_000n,
+    config_sha256: new Uint8Array(32).fill(0x0c),
+    tokenizer_sha256: new Uint8Array(32).fill(0x70),
+    safetensors_sha256: Uint8Array.from({ length: 32 }, (_, i) => i),
     model_loaded: this.modelLoaded,
     tokenizer_loaded: this.modelLoaded,
     model: this.modelLoaded

@@ -43,7 +43,7 @@ describe('describeStatus', () => {
     const value = (label: string) => groups.flatMap((g) => g.rows).find((r) => r.label === label)?.value;
     expect(groups.map((g) => g.title)).toEqual(['Loading', 'Model', 'Canister']);
     expect(value('Model loaded')).toBe('yes');
-    expect(value('Weights uploaded')).toBe('476.8 MiB');
+    expect(value('Weights uploaded')).toBe('476.8 MiB · sha256 00010203…');
     expect(value('Parameters')).toBe('124 M');
     expect(value('Layers')).toBe('12');
     expect(value('Sessions')).toBe('0 of 16');

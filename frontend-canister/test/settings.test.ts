@@ -42,6 +42,7 @@ describe('toSamplingSettings', () => {
       const request = {
         session_id: [18_446_744_073_709_551_615n],
         prompt: 'Hi',
+        prompt_ids: [],
         settings: toSamplingSettings({ ...DEFAULT_SETTINGS, callBudget }, 2n ** 64n - 1n),
       };
       const bytes = IDL.encode(types, [request]);

@@ -61,6 +61,7 @@ describe('runTurn', () => {
     expect(model.method('start_turn')[0]).toStrictEqual({
       session_id: [7n],
       prompt: 'Hello there',
+      prompt_ids: [],
       settings: budgeted,
     });
     expect(model.method('continue_turn').every((id) => id === 7n)).toBe(true);
