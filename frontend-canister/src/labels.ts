@@ -20,7 +20,8 @@ const STOP_REASONS: Record<StopReasonName, string> = {
   ContextFull: 'context full',
 };
 
-export function statsLine(stats: AnswerStats): string {
+/** The parts of an answer's stats line: calls, tokens, context, instructions, time, seed, why it ended. */
+export function statsItems(stats: AnswerStats): string[] {
   return [
     plural(stats.calls, 'call'),
     plural(stats.tokens, 'token'),
@@ -29,9 +30,12 @@ export function statsLine(stats: AnswerStats): string {
     formatSeconds(stats.elapsedMs),
     `seed ${stats.seed}`,
     stats.stopReason && STOP_REASONS[stats.stopReason],
-  ]
-    .filter(Boolean)
-    .join(' · ');
+  ].filter((item) => item !== undefined);
+}
+
+/** While generating: calls and tokens so far. */
+export function liveStatsItems({ calls, generatedTokens }: TurnSnapshot): string[] {
+  return [plural(calls, 'call'), plural(generatedTokens, 'token')];
 }
 
 export interface StatusRow {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStatus, phaseLabel, statsLine } from '../src/labels';
+import { describeStatus, liveStatsItems, phaseLabel, statsItems } from '../src/labels';
 import { formatBytes, formatCount } from '../src/format';
 import { initialSnapshot } from '../src/turn';
 import { FakeModel } from './fake-model';
@@ -18,10 +18,10 @@ describe('phaseLabel', () => {
   });
 });
 
-describe('statsLine', () => {
+describe('statsItems', () => {
   it('summarises calls, tokens, instructions, time, seed and why the answer ended', () => {
     expect(
-      statsLine({
+      statsItems({
         calls: 3,
         tokens: 12,
         contextTokens: 40,
@@ -30,10 +30,16 @@ describe('statsLine', () => {
         seed: '42',
         stopReason: 'EndOfText',
       }),
-    ).toBe('3 calls · 12 tokens · 40 in context · 12.3 B instructions · 4.2 s · seed 42 · end of answer');
-    expect(statsLine({ calls: 1, tokens: 1, contextTokens: 9, instructions: '999', elapsedMs: 100, seed: '1' })).toBe(
-      '1 call · 1 token · 9 in context · 999 instructions · 0.1 s · seed 1',
-    );
+    ).toEqual(['3 calls', '12 tokens', '40 in context', '12.3 B instructions', '4.2 s', 'seed 42', 'end of answer']);
+    expect(
+      statsItems({ calls: 1, tokens: 1, contextTokens: 9, instructions: '999', elapsedMs: 100, seed: '1' }),
+    ).toEqual(['1 call', '1 token', '9 in context', '999 instructions', '0.1 s', 'seed 1']);
+  });
+});
+
+describe('liveStatsItems', () => {
+  it('counts calls and tokens while the answer grows', () => {
+    expect(liveStatsItems({ ...initialSnapshot(), calls: 2, generatedTokens: 1 })).toEqual(['2 calls', '1 token']);
   });
 });
 

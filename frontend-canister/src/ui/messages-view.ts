@@ -1,7 +1,6 @@
 import type { ChatController } from '../chat-controller';
 import type { ChatMessage } from '../conversations';
-import { plural } from '../format';
-import { phaseLabel, statsLine } from '../labels';
+import { liveStatsItems, phaseLabel, statsItems } from '../labels';
 import { renderMarkdown } from '../markdown';
 import type { TurnSnapshot } from '../turn';
 import { byTestId, h } from './dom';
@@ -10,8 +9,11 @@ const STICK_TO_BOTTOM_PX = 80;
 const COPIED_FEEDBACK_MS = 1500;
 const REPLAYED_NOTE = 'The canister had forgotten this conversation, so it was sent again as context.';
 
-function liveStats({ calls, generatedTokens }: TurnSnapshot): string {
-  return `${plural(calls, 'call')} · ${plural(generatedTokens, 'token')}`;
+/** "a · b · c", each part kept on one line when the footer wraps. */
+function fillStats(element: HTMLElement, items: string[]): void {
+  element.replaceChildren(
+    ...items.flatMap((item, i) => [i > 0 ? ' · ' : '', h('span', { class: 'stat', text: item })]),
+  );
 }
 
 async function copyText(button: HTMLButtonElement, text: string): Promise<void> {
@@ -63,7 +65,7 @@ export class MessagesView {
     const stick = this.#nearBottom();
     fillAnswer(byTestId('message-content', element), generation.snapshot.text, true);
     byTestId('phase', element).textContent = phaseLabel(generation.snapshot);
-    byTestId('answer-stats', element).textContent = liveStats(generation.snapshot);
+    fillStats(byTestId('answer-stats', element), liveStatsItems(generation.snapshot));
     if (stick) this.#scrollToBottom();
   }
 
@@ -102,8 +104,8 @@ export class MessagesView {
   }
 
   #footer(message: ChatMessage, isLast: boolean, snapshot: TurnSnapshot | undefined): HTMLElement {
-    const statsText = snapshot ? liveStats(snapshot) : message.stats ? statsLine(message.stats) : '';
-    const stats = h('span', { class: 'stats', text: statsText, attrs: { 'data-testid': 'answer-stats' } });
+    const stats = h('span', { class: 'stats', attrs: { 'data-testid': 'answer-stats' } });
+    fillStats(stats, snapshot ? liveStatsItems(snapshot) : message.stats ? statsItems(message.stats) : []);
     const actions = h('span', { class: 'actions' });
     if (!snapshot && message.text) {
       const copy = smallButton('Copy', 'copy-answer', 'Copy answer');

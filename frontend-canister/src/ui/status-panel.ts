@@ -49,7 +49,6 @@ export class StatusPanel {
 
   async refresh(): Promise<void> {
     if (!this.actor) return this.#setState('unconfigured');
-    this.#pill.dataset.state = 'checking';
     try {
       const status = await this.actor.status();
       this.#setState(
