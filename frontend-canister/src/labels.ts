@@ -1,0 +1,103 @@
+import type { Status } from './bindings/model.did';
+import type { AnswerStats } from './conversations';
+import { formatBytes, formatCount, formatSeconds, plural } from './format';
+import type { StopReasonName, TurnSnapshot } from './turn';
+
+export function phaseLabel(snapshot: TurnSnapshot): string {
+  switch (snapshot.phase) {
+    case 'starting':
+      return snapshot.replayed ? 'Session expired, replaying the conversation…' : 'Sending…';
+    case 'reading':
+      return `Reading prompt… ${plural(snapshot.promptTokensRemaining, 'token')} left`;
+    case 'generating':
+      return 'Generating…';
+  }
+}
+
+const STOP_REASONS: Record<StopReasonName, string> = {
+  EndOfText: 'end of answer',
+  MaxTokens: 'token limit',
+  ContextFull: 'context full',
+};
+
+/** The parts of an answer's stats line: calls, tokens, context, instructions, time, seed, why it ended. */
+export function statsItems(stats: AnswerStats): string[] {
+  return [
+    plural(stats.calls, 'call'),
+    plural(stats.tokens, 'token'),
+    `${stats.contextTokens} in context`,
+    `${formatCount(stats.instructions)} instructions`,
+    formatSeconds(stats.elapsedMs),
+    `seed ${stats.seed}`,
+    stats.stopReason && STOP_REASONS[stats.stopReason],
+  ].filter((item) => item !== undefined);
+}
+
+/** While generating: calls and tokens so far. */
+export function liveStatsItems({ calls, generatedTokens }: TurnSnapshot): string[] {
+  return [plural(calls, 'call'), plural(generatedTokens, 'token')];
+}
+
+export interface StatusRow {
+  label: string;
+  value: string;
+}
+
+export interface StatusGroup {
+  title: string;
+  rows: StatusRow[];
+}
+
+const yesNo = (flag: boolean) => (flag ? 'yes' : 'no');
+
+/** Size and the start of the SHA-256, enough to compare with the file on disk. */
+function uploaded(bytes: bigint, sha256: Uint8Array): string {
+  if (bytes === 0n) return formatBytes(bytes);
+  const digest = Array.from(sha256.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${formatBytes(bytes)} · sha256 ${digest}…`;
+}
+
+/** What the status panel shows for the canister's `status` reply. */
+export function describeStatus(status: Status): StatusGroup[] {
+  const [model] = status.model;
+  return [
+    {
+      title: 'Loading',
+      rows: [
+        { label: 'Model loaded', value: yesNo(status.model_loaded) },
+        { label: 'Tokenizer loaded', value: yesNo(status.tokenizer_loaded) },
+        { label: 'Config uploaded', value: uploaded(status.config_bytes, status.config_sha256) },
+        { label: 'Tokenizer uploaded', value: uploaded(status.tokenizer_bytes, status.tokenizer_sha256) },
+        { label: 'Weights uploaded', value: uploaded(status.safetensors_bytes, status.safetensors_sha256) },
+      ],
+    },
+    ...(model
+      ? [
+          {
+            title: 'Model',
+            rows: [
+              { label: 'Parameters', value: formatCount(model.parameters) },
+              { label: 'Layers', value: String(model.n_layer) },
+              { label: 'Heads', value: String(model.n_head) },
+              { label: 'Embedding size', value: String(model.n_embd) },
+              { label: 'Context length', value: String(model.n_positions) },
+              { label: 'Vocabulary', value: String(model.vocab_size) },
+            ],
+          },
+        ]
+      : []),
+    {
+      title: 'Canister',
+      rows: [
+        { label: 'Heap memory', value: formatBytes(status.heap_bytes) },
+        { label: 'Stable memory', value: formatBytes(status.stable_memory_bytes) },
+        { label: 'Sessions', value: `${status.sessions} of ${status.max_sessions}` },
+        { label: 'Setup instructions', value: formatCount(status.setup_instructions) },
+        {
+          label: 'Last call',
+          value: `${formatCount(status.last_call_instructions)} instructions, ${plural(status.last_call_tokens, 'token')}`,
+        },
+      ],
+    },
+  ];
+}

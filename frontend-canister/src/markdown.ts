@@ -1,0 +1,23 @@
+import DOMPurify from 'dompurify';
+import { Marked } from 'marked';
+
+const markdown = new Marked({ gfm: true, breaks: true });
+
+// Model output is untrusted: links open in a new tab without access to this page.
+DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+  if (node.tagName === 'A' && node.hasAttribute('href')) {
+    node.setAttribute('target', '_blank');
+    node.setAttribute('rel', 'noopener noreferrer nofollow');
+  }
+});
+
+/** Markdown to HTML that is safe to assign to innerHTML. */
+export function renderMarkdown(text: string): string {
+  const html = markdown.parse(text, { async: false });
+  return DOMPurify.sanitize(html, {
+    USE_PROFILES: { html: true },
+    // Remote images would be blocked by the CSP anyway; forms and styles have no place in an answer.
+    FORBID_TAGS: ['img', 'style', 'form', 'input', 'button', 'textarea', 'select'],
+    FORBID_ATTR: ['style'],
+  });
+}

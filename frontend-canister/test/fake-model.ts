@@ -1,0 +1,163 @@
+import type { Status, TurnProgress, TurnRequest, TurnResult } from '../src/bindings/model.did';
+
+interface FakeSession {
+  promptTokensLeft: number;
+  generated: number;
+  maxNewTokens: number;
+  context: number;
+}
+
+export interface FakeModelOptions {
+  promptTokensPerCall?: number;
+  tokensPerCall?: number;
+  instructionsPerCall?: bigint;
+}
+
+type Scripted = TurnResult | Error;
+
+/**
+ * A stand-in for the model canister's session API: a call either reads prompt tokens or
+ * generates `tokensPerCall` tokens ("t1 t2 …"), and every call is recorded.
+ */
+export class FakeModel {
+  readonly requests: Array<{ method: string; arg: unknown }> = [];
+  readonly sessions = new Map<bigint, FakeSession>();
+  readonly ended: bigint[] = [];
+  modelLoaded = true;
+  #nextSessionId = 1n;
+  #scripted: Scripted[] = [];
+  readonly #promptTokensPerCall: number;
+  readonly #tokensPerCall: number;
+  readonly #instructionsPerCall: bigint;
+  /** Runs after each reply is computed, e.g. to press stop while a call is "in flight". */
+  onCall?: (method: string) => void;
+
+  constructor({ promptTokensPerCall = 4, tokensPerCall = 2, instructionsPerCall = 1_000_000n }: FakeModelOptions = {}) {
+    this.#promptTokensPerCall = promptTokensPerCall;
+    this.#tokensPerCall = tokensPerCall;
+    this.#instructionsPerCall = instructionsPerCall;
+  }
+
+  /** The next call answers with this instead (an `Err` result or a thrown agent error). */
+  script(...replies: Scripted[]): void {
+    this.#scripted.push(...replies);
+  }
+
+  method(name: string): unknown[] {
+    return this.requests.filter((r) => r.method === name).map((r) => r.arg);
+  }
+
+  start_turn = async (request: TurnRequest): Promise<TurnResult> =>
+    this.#reply('start_turn', request, () => {
+      if (!this.modelLoaded) return { Err: 'Model not loaded: call setup_model first' };
+      const [requested] = request.session_id;
+      const id = requested ?? this.#nextSessionId++;
+      const existing = this.sessions.get(id);
+      if (requested !== undefined && !existing) return { Err: `Unknown session ${requested}` };
+      const promptTokens = request.prompt.split(/\s+/).filter(Boolean).length + 4; // plus the framing
+      const session: FakeSession = {
+        promptTokensLeft: promptTokens,
+        generated: 0,
+        maxNewTokens: request.settings.max_new_tokens,
+        context: existing?.context ?? 0,
+      };
+      this.sessions.set(id, session);
+      return { Ok: this.#step(id, session) };
+    });
+
+  continue_turn = async (sessionId: bigint): Promise<TurnResult> =>
+    this.#reply('continue_turn', sessionId, () => {
+      const session = this.sessions.get(sessionId);
+      return session ? { Ok: this.#step(sessionId, session) } : { Err: `Unknown session ${sessionId}` };
+    });
+
+  end_session = async (sessionId: bigint) => {
+    this.requests.push({ method: 'end_session', arg: sessionId });
+    this.ended.push(sessionId);
+    return this.sessions.delete(sessionId) ? { Ok: null } : { Err: `Unknown session ${sessionId}` };
+  };
+
+  status = async (): Promise<Status> => ({
+    config_bytes: 665n,
+    tokenizer_bytes: 2_000_000n,
+    safetensors_bytes: 500_000_000n,
+    config_sha256: new Uint8Array(32).fill(0x0c),
+    tokenizer_sha256: new Uint8Array(32).fill(0x70),
+    safetensors_sha256: Uint8Array.from({ length: 32 }, (_, i) => i),
+    model_loaded: this.modelLoaded,
+    tokenizer_loaded: this.modelLoaded,
+    model: this.modelLoaded
+      ? [{ n_layer: 12, n_head: 12, n_embd: 768, n_positions: 1024, vocab_size: 50260, parameters: 124_439_808n }]
+      : [],
+    heap_bytes: 600_000_000n,
+    stable_memory_bytes: 510_000_000n,
+    sessions: this.sessions.size,
+    max_sessions: 16,
+    setup_instructions: 12_000_000_000n,
+    last_call_instructions: this.#instructionsPerCall,
+    last_call_tokens: this.#tokensPerCall,
+  });
+
+  async #reply(method: string, arg: unknown, compute: () => TurnResult): Promise<TurnResult> {
+    this.requests.push({ method, arg });
+    const scripted = this.#scripted.shift();
+    const result = scripted ?? compute();
+    this.onCall?.(method);
+    if (result instanceof Error) throw result;
+    return result;
+  }
+
+  #step(sessionId: bigint, session: FakeSession): TurnProgress {
+    let text = '';
+    let tokenIds: number[] = [];
+    if (session.promptTokensLeft > 0) {
+      const read = Math.min(this.#promptTokensPerCall, session.promptTokensLeft);
+      session.promptTokensLeft -= read;
+      session.context += read;
+    } else {
+      const count = Math.min(this.#tokensPerCall, session.maxNewTokens - session.generated);
+      tokenIds = Array.from({ length: count }, (_, i) => session.generated + i + 1);
+      text = tokenIds.map((n) => `t${n} `).join('');
+      session.generated += count;
+      session.context += count;
+    }
+    const done = session.promptTokensLeft === 0 && session.generated >= session.maxNewTokens;
+    return {
+      session_id: sessionId,
+      token_ids: Uint32Array.from(tokenIds),
+      text,
+      prompt_tokens_remaining: session.promptTokensLeft,
+      generated_tokens: session.generated,
+      context_tokens: session.context,
+      done,
+      stop_reason: done ? [{ MaxTokens: null }] : [],
+      instructions: this.#instructionsPerCall,
+    };
+  }
+}
+
+/** An in-memory Storage; `failWrites` simulates a full quota. */
+export class MemoryStorage implements Storage {
+  #items = new Map<string, string>();
+  failWrites = false;
+
+  get length(): number {
+    return this.#items.size;
+  }
+  clear(): void {
+    this.#items.clear();
+  }
+  getItem(key: string): string | null {
+    return this.#items.get(key) ?? null;
+  }
+  key(index: number): string | null {
+    return [...this.#items.keys()][index] ?? null;
+  }
+  removeItem(key: string): void {
+    this.#items.delete(key);
+  }
+  setItem(key: string, value: string): void {
+    if (this.failWrites) throw new DOMException('Quota exceeded', 'QuotaExceededError');
+    this.#items.set(key, value);
+  }
+}

@@ -1,0 +1,38 @@
+// @vitest-environment-options { "url": "https://fe.icp0.io/?canisterId=aaaaa-aa" }
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { discoverEndpoint, readBrowserSources } from '../src/env';
+import { createModelActor } from '../src/model-client';
+
+describe('createModelActor', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  /** Records the URLs the agent requests; every request is refused so nothing else happens. */
+  function recordFetches(): string[] {
+    const urls: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (input: RequestInfo | URL) => {
+        urls.push(String(input instanceof Request ? input.url : input));
+        return new Response('refused', { status: 403 });
+      }),
+    );
+    return urls;
+  }
+
+  it('asks the local replica for its root key before the first call', async () => {
+    const urls = recordFetches();
+    const actor = createModelActor(
+      discoverEndpoint({ build: { canisterId: 'aaaaa-aa' }, location: new URL('http://127.0.0.1:8080/') }),
+    );
+    await expect(actor.status()).rejects.toThrow();
+    expect(urls[0]).toBe('http://127.0.0.1:8080/api/v2/status');
+  });
+
+  it('never asks mainnet for a root key', async () => {
+    const urls = recordFetches();
+    const actor = createModelActor(discoverEndpoint(readBrowserSources()));
+    await expect(actor.status()).rejects.toThrow();
+    expect(urls[0]).toBe('https://icp0.io/api/v3/canister/aaaaa-aa/query');
+    expect(urls.filter((url) => url.endsWith('/api/v2/status'))).toEqual([]);
+  });
+});
