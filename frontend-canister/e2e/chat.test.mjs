@@ -1,6 +1,7 @@
 // Chat scenarios against a page whose model canister has a model loaded.
 // CHAT_URL: the page URL (e.g. printed by `node local-replica/cli.mjs start --serve frontend-canister/dist …`).
 // E2E_CALL_BUDGET: instructions per call for the "several calls" scenarios (default 1: one step per call).
+// E2E_MODEL_DIR: the model the canister serves; when set, the greedy answer must equal scripts/gpt2-jvm's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -15,8 +16,18 @@ import {
   parseStats,
   send,
 } from './browser.mjs';
+import { jvm } from '../../model-canister/src/test/node/canister/support.mjs';
 
 const CHAT_URL = process.env.CHAT_URL;
+const MODEL_DIR = process.env.E2E_MODEL_DIR;
+
+/** The answer's raw text as the page stored it (the DOM shows it rendered as Markdown). */
+async function storedAnswer(page, index) {
+  return page.evaluate((i) => {
+    const conversations = JSON.parse(localStorage.getItem('gpt2-chat.conversations.v1') ?? '[]');
+    return conversations[0].messages.filter((m) => m.role === 'assistant')[i].text;
+  }, index);
+}
 const CALL_BUDGET = process.env.E2E_CALL_BUDGET ?? '1';
 const needsChat = { ...needsUrl('CHAT_URL', 'the chat page with a loaded model'), timeout: 600_000 };
 
@@ -43,9 +54,10 @@ test('an answer arrives over several calls, showing the reading and generating p
   assert.equal(await byTestId(page, 'model-pill').getAttribute('data-state'), 'ready');
   assert.equal(await byTestId(page, 'banner').isHidden(), true);
 
-  await applySettings(page, { maxTokens: 6, callBudget: CALL_BUDGET, randomSeed: false, seed: 1 });
+  await applySettings(page, { maxTokens: 6, temperature: 0, callBudget: CALL_BUDGET, randomSeed: false, seed: 1 });
   const seen = await watchAnswer(page);
-  await send(page, 'What is the capital of France?');
+  const prompt = 'What is the capital of France?';
+  await send(page, prompt);
   await byTestId(page, 'stop').waitFor(); // generation is under way
   const answer = await finishedAnswer(page, 0);
 
@@ -61,6 +73,8 @@ test('an answer arrives over several calls, showing the reading and generating p
   if (answer.stats.tokens > 1) assert.ok(lengths.length > 1, `the answer should grow call by call: ${lengths}`);
   assert.equal(await byTestId(page, 'send').isVisible(), true);
   assert.deepEqual(cspViolations(consoleErrors), []);
+  if (MODEL_DIR) assert.equal(await storedAnswer(page, 0), jvm(MODEL_DIR, { prompt, maxNewTokens: 6 }).text, 'greedy answer = scripts/gpt2-jvm');
+  else t.diagnostic('E2E_MODEL_DIR is not set: the answer is not compared with scripts/gpt2-jvm');
 });
 
 test('stop halts generation between calls and keeps what arrived', needsChat, async (t) => {

@@ -14,10 +14,12 @@ const frontendDir = fileURLToPath(new URL('..', import.meta.url));
 const distDir = fileURLToPath(new URL('../dist/', import.meta.url));
 
 /** A replica serving the page, whose ic_env cookie points at a freshly installed model canister. */
+const modelDir = randomModel();
+
 async function servePage({ withModel }) {
   const env = await setUp({ serveDir: distDir });
   env.replica.setNames({ model: env.canisterId.toText() });
-  if (withModel) await uploadModel(env.actor, modelFiles(randomModel()));
+  if (withModel) await uploadModel(env.actor, modelFiles(modelDir));
   return env;
 }
 
@@ -33,7 +35,7 @@ if (args.includes('--serve')) {
   const tests = spawn(process.execPath, ['--test', ...(args.length ? args : ['e2e/'])], {
     cwd: frontendDir,
     stdio: 'inherit',
-    env: { ...process.env, CHAT_URL: loaded.url, CHAT_URL_UNLOADED: unloaded.url },
+    env: { ...process.env, CHAT_URL: loaded.url, CHAT_URL_UNLOADED: unloaded.url, E2E_MODEL_DIR: modelDir },
   });
   const code = await new Promise((resolve) => tests.on('exit', (status) => resolve(status ?? 1)));
   await closeAll();
