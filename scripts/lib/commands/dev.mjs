@@ -1,0 +1,81 @@
+// scripts/dev: build everything, run the local replica in the background, deploy the model canister, upload the
+// model, print the chat page's URL. `scripts/dev stop` stops the replica.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseFlags, positiveInteger } from '../cli.mjs';
+import { deployLocal } from '../deploy.mjs';
+import { loadProjectIdentity } from '../identity.mjs';
+import { startBackgroundReplica, stopBackgroundReplica } from '../local-replica.mjs';
+import { uploadModelWithAgent } from '../model-upload.mjs';
+import { createAgent, resolveNetwork } from '../network.mjs';
+import { npmCiIfNeeded } from '../npm.mjs';
+import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
+import { run } from '../process.mjs';
+import { DEMO_SHAPE, ensureRandomModel } from '../random-model.mjs';
+
+const USAGE = `usage: scripts/dev [--no-build]      build, start the local replica, deploy, upload the model, print the chat URL
+       scripts/dev stop                stop the local replica
+
+The replica listens on $PORT (default 4943), keeps its state in .state/replica (log .state/replica.log) and serves
+frontend-canister/dist. The model comes from lib/model/ when lib/model/model.safetensors exists (scripts/download-model),
+otherwise a small random demo model is generated into .state/demo-model. Re-running reuses the running replica and
+skips files already uploaded.`;
+
+const FRONTEND_DIR = path.join(REPO_ROOT, 'frontend-canister');
+const REAL_MODEL_DIR = path.join(REPO_ROOT, 'lib', 'model');
+const step = (text) => process.stderr.write(`\n==> ${text}\n`);
+
+async function build() {
+  step('Building the canister (mvn -B -q package -DskipTests)');
+  npmCiIfNeeded(REPO_ROOT);
+  await run('mvn', ['-B', '-q', 'package', '-DskipTests'], { cwd: REPO_ROOT });
+  if (fs.existsSync(path.join(FRONTEND_DIR, 'package.json'))) {
+    step('Building the chat page (frontend-canister: npm ci && npm run build)');
+    npmCiIfNeeded(FRONTEND_DIR);
+    await run('npm', ['run', 'build'], { cwd: FRONTEND_DIR });
+  }
+}
+
+/** lib/model/ with the real weights, else the demo model (generated once). */
+async function modelDir(paths) {
+  if (fs.existsSync(path.join(REAL_MODEL_DIR, 'model.safetensors'))) return REAL_MODEL_DIR;
+  process.stderr.write(`\nNOTE: ${path.relative(REPO_ROOT, REAL_MODEL_DIR)}/model.safetensors is missing, so the chat runs a small RANDOM demo model `
+    + `(${DEMO_SHAPE.layers} layers, ${DEMO_SHAPE.embd} embd, the real tokenizer): its answers are gibberish.\n`
+    + 'For GPT-2 itself run scripts/download-model, then scripts/dev again.\n');
+  if (await ensureRandomModel(paths.demoModel, DEMO_SHAPE)) process.stderr.write(`Generated ${path.relative(REPO_ROOT, paths.demoModel)}\n`);
+  return paths.demoModel;
+}
+
+export async function main(argv) {
+  const { values, positionals } = parseFlags(argv, { usage: USAGE, positionals: true, options: { 'no-build': { type: 'boolean', default: false } } });
+  const paths = statePaths();
+  if (positionals[0] === 'stop') {
+    process.stderr.write((await stopBackgroundReplica()) ? 'Local replica stopped.\n' : 'No local replica was running.\n');
+    return;
+  }
+  if (positionals.length) throw new Error(`unknown command '${positionals[0]}'\n${USAGE}`);
+
+  if (!values['no-build']) await build();
+  if (!fs.existsSync(MODEL_WASM)) throw new Error(`${MODEL_WASM} is missing: run scripts/dev without --no-build`);
+
+  const port = positiveInteger(process.env.PORT ?? '4943', 'PORT');
+  const serveDir = fs.existsSync(path.join(FRONTEND_DIR, 'package.json')) ? path.join(FRONTEND_DIR, 'dist') : null;
+  step(`Local replica on port ${port}`);
+  const { url, reused } = await startBackgroundReplica({ port, serveDir });
+  process.stderr.write(`${reused ? 'Reusing the running' : 'Started the'} local replica at ${url} (log: ${path.relative(REPO_ROOT, paths.replicaLog)})\n`);
+
+  step('Deploying the model canister');
+  const network = resolveNetwork(url);
+  const agent = await createAgent(network, loadProjectIdentity());
+  const { canisterId, action } = await deployLocal({ agent, url, name: 'model', wasm: fs.readFileSync(MODEL_WASM) });
+  process.stderr.write(`model: ${canisterId} (${action})\n`);
+
+  const dir = await modelDir(paths);
+  step(`Uploading the model from ${path.relative(REPO_ROOT, dir)}`);
+  await uploadModelWithAgent({ agent, canisterId, dir });
+
+  const page = serveDir ? `${url}/` : null;
+  process.stdout.write(`\n${page ? `Chat: ${page}` : `No chat page (frontend-canister/ is missing); the model canister ${canisterId} answers at ${url}`}\n`
+    + 'Stop the replica with: scripts/dev stop\n');
+}
