@@ -88,7 +88,7 @@ function cellText(result) {
 /**
  * The Markdown report. `run`: { results, setupModel, postUpgrade, tokensPerCall: { tokens, instructions }, meta }.
  */
-export function renderReport({ results, setupModel, postUpgrade, tokensPerCall, meta }) {
+export function renderReport({ results, setupModel, postUpgrade, tokensPerCall, logitError = null, meta }) {
   const inputs = [...new Set(results.map((r) => r.input))];
   const columns = [...new Set([...GENERATED_COUNTS, ...results.map((r) => r.generated)])].sort((a, b) => a - b)
     .filter((g) => results.some((r) => r.generated === g));
@@ -101,7 +101,8 @@ export function renderReport({ results, setupModel, postUpgrade, tokensPerCall, 
       + `${meta.machine}, Node ${meta.node}; ${meta.duration} in all.`,
     '',
     `The canister runs in local-replica with the IC's metering and limits (40 B instructions per update call). The model is a `
-      + `random GPT-2 of the real shape (${meta.shape}); the values of the weights do not change the count. `
+      + `random GPT-2 of the real shape (${meta.shape}), with ${meta.precision === 'int8' ? 'int8 weight matrices (one scale per row)' : 'f32 weights'}; `
+      + 'the values of the weights do not change the count. '
       + 'Prompt: the ids [1, 2, 3, 4] repeated, as in the seed\'s canbench; greedy decoding. A cell that fits one call is one '
       + '`inference` call; a longer one runs as a session (`start_turn` with `prompt_ids`, then `continue_turn`) and sums its calls. '
       + 'Each count is the whole message as the replica meters it.',
@@ -135,6 +136,9 @@ export function renderReport({ results, setupModel, postUpgrade, tokensPerCall, 
   }
   if (setupModel !== null) lines.push(`| \`setup_model\` (reads the weights from stable memory) | ${formatB(setupModel)} | — |`);
   if (postUpgrade !== null) lines.push(`| Upgrade to the same module (\`post_upgrade\` reloads model and tokenizer) | ${formatB(postUpgrade)} | — |`);
+  if (logitError) {
+    lines.push(`| int8 logit error vs f32 (scripts/gpt2-jvm, ${logitError.prompts} prompts: top-1 agreement; largest change of a top-10 logit / f32 top-10 spread) | ${logitError.agree}/${logitError.prompts}; ${(100 * logitError.worst).toFixed(1)}% | — |`);
+  }
   const errors = results.filter((r) => r.error);
   lines.push(
     '',

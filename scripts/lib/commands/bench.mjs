@@ -19,12 +19,13 @@ import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { formatDuration } from '../progress.mjs';
 import { ensureRandomModel, GPT2_SMALL_SHAPE } from '../random-model.mjs';
 
-const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
+const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--precision f32|int8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
 
 Starts a fresh local replica (IC limits), installs model.wasm, uploads a random GPT-2 of the full 124M shape
 (generated once into .state/bench-model) and measures IC instructions for input lengths 1..1024 × generated
 tokens 1, 2, 4, 8 (the seed's table), setup_model and an upgrade's post_upgrade. Prints the report and writes it
-to --out. --quick runs ${QUICK_CELLS} only.`;
+to --out. --quick runs ${QUICK_CELLS} only. --precision int8 loads int8 weights (setup_model_with_precision) and also
+reports the logit error against f32, from scripts/gpt2-jvm on the same model.`;
 
 /** Instructions the canister lets one call spend on generation (ModelService.MAX_CALL_BUDGET). */
 const CANISTER_CALL_BUDGET = 36 * B;
@@ -123,6 +124,32 @@ function commitDescription() {
   }
 }
 
+/**
+ * How far int8 weights move the logits: for a few prompts, the JVM engine's 10 highest logits of the first generated
+ * position with f32 and with int8 weights (scripts/gpt2-jvm --int8), as top-1 agreement and the largest difference
+ * relative to the f32 logits' spread.
+ */
+function int8LogitError(modelDir) {
+  const top = (ids, int8) => {
+    const out = execFileSync(path.join(REPO_ROOT, 'scripts', 'gpt2-jvm'), ['--model', modelDir, '--prompt-ids', ids.join(','),
+      '--max-new-tokens', '1', ...(int8 ? ['--int8'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    return JSON.parse(out.trim().split('\n').pop()).top;
+  };
+  const prompts = [[1, 2, 3, 4], [50258, 198, 2061, 318, 262, 3139, 286, 4881, 30, 628, 50259, 198], [464, 2068, 7586, 21831]];
+  let agree = 0;
+  let worst = 0;
+  for (const ids of prompts) {
+    const f32 = top(ids, false);
+    const int8 = new Map(top(ids, true));
+    if (f32[0][0] === [...int8.keys()][0]) agree++;
+    const spread = f32[0][1] - f32[f32.length - 1][1];
+    for (const [id, logit] of f32) {
+      if (int8.has(id)) worst = Math.max(worst, Math.abs(int8.get(id) - logit) / Math.max(spread, 1e-9));
+    }
+  }
+  return { prompts: prompts.length, agree, worst };
+}
+
 export async function main(argv) {
   const { values } = parseFlags(argv, {
     usage: USAGE,
@@ -131,8 +158,10 @@ export async function main(argv) {
       cells: { type: 'string' },
       out: { type: 'string', default: path.join(REPO_ROOT, 'docs', 'benchmark.md') },
       wasm: { type: 'string', default: MODEL_WASM },
+      precision: { type: 'string', default: 'f32' },
     },
   });
+  if (!['f32', 'int8'].includes(values.precision)) throw new Error(`--precision is f32 or int8\n${USAGE}`);
   if (values.quick && values.cells) throw new Error(`--quick and --cells exclude each other\n${USAGE}`);
   const cells = values.cells ? parseCells(values.cells) : values.quick ? parseCells(QUICK_CELLS) : allCells();
   const wasmPath = path.resolve(values.wasm);
@@ -153,7 +182,11 @@ export async function main(argv) {
     say(`Installed model.wasm as ${canisterId} on a fresh local replica (${local.url})`);
     await uploadModelWithAgent({ agent, canisterId, dir: modelDir });
     const model = await createModelActor(agent, canisterId);
-    const setupModel = lastMessage(local.replica, 'setup_model').instructions;
+    let setupModel = lastMessage(local.replica, 'setup_model').instructions;
+    if (values.precision === 'int8') {
+      unwrap(await model.setup_model_with_precision({ Int8: null }), 'setup_model_with_precision');
+      setupModel = lastMessage(local.replica, 'setup_model_with_precision').instructions;
+    }
     const modelInfo = (await model.status()).model[0];
     const parameters = Number(modelInfo.parameters);
 
@@ -178,11 +211,14 @@ export async function main(argv) {
     const postUpgrade = lastMessage(local.replica, 'upgrade', 'install').instructions;
     if (!(await model.status()).model_loaded) throw new Error('the model is not loaded after the upgrade (post_upgrade did not reload it)');
 
+    const logitError = values.precision === 'int8' ? int8LogitError(modelDir) : null;
     const report = renderReport({
-      results, setupModel, postUpgrade, tokensPerCall,
+      results, setupModel, postUpgrade, tokensPerCall, logitError,
       meta: {
         date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-        flags: values.quick ? '--quick' : values.cells ? `--cells ${values.cells}` : '',
+        flags: [values.quick ? '--quick' : values.cells ? `--cells ${values.cells}` : '',
+          values.precision === 'int8' ? '--precision int8' : ''].filter(Boolean).join(' '),
+        precision: values.precision,
         wasm: `${(wasm.length / 1e6).toFixed(2)} MB, sha256 ${crypto.createHash('sha256').update(wasm).digest('hex').slice(0, 12)}`,
         commit: commitDescription(),
         machine: machineDescription(),
