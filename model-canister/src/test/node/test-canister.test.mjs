@@ -128,3 +128,51 @@ test('merged SIMD kernel computes a dot product over Java arrays', async () => {
     assert.ok(Math.abs(reply.readFloatLE(0) - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `n=${n}`);
   }
 });
+
+test('every SIMD kernel agrees with the Java kernels inside the Wasm, odd and unaligned shapes included', async () => {
+  const { call } = await loadCanister();
+  // [rows, n, batch, offset]: tails of every size, offsets that misalign every operand, batches around the groups.
+  const shapes = [[1, 1, 1, 0], [3, 5, 2, 1], [7, 17, 3, 2], [9, 63, 5, 3], [17, 65, 8, 1], [33, 767, 9, 3],
+    [64, 768, 1, 0], [5, 769, 16, 2], [31, 3072, 4, 1], [0, 8, 2, 1], [4, 0, 2, 0]];
+  for (const [seed, [rows, n, batch, offset]] of shapes.entries()) {
+    const arg = Buffer.concat([le32(seed + 1), le32(rows), le32(n), le32(batch), le32(offset)]);
+    const reply = Buffer.from(call('query', 'kernels_vs_java', arg).reply);
+    const [matmul, weighted, transpose, q8] = [0, 4, 8, 12].map((at) => reply.readFloatLE(at));
+    const shape = `rows ${rows}, n ${n}, batch ${batch}, offset ${offset}`;
+    // f32 sums in another order: a few ulps of the largest term per element.
+    assert.ok(matmul <= 1e-5 * Math.max(1, Math.sqrt(n)), `matmul ${matmul} (${shape})`);
+    assert.ok(weighted <= 1e-5 * Math.max(1, Math.sqrt(rows)), `weighted_row_sum ${weighted} (${shape})`);
+    assert.equal(transpose, 0, `transpose (${shape})`);
+    assert.equal(q8, 0, `matmul_q8 is exact integer arithmetic (${shape})`);
+  }
+});
+
+test('the Candid codec inside the Wasm decodes and re-encodes a rich value to the same value', async () => {
+  const { IDL } = await import('@icp-sdk/core/candid');
+  const { Principal } = await import('@icp-sdk/core/principal');
+  const { call } = await loadCanister();
+  const Tree = IDL.Rec();
+  Tree.fill(IDL.Variant({ leaf: IDL.Int32, node: IDL.Record({ left: Tree, right: Tree, label: IDL.Opt(IDL.Text) }) }));
+  const types = [
+    IDL.Record({ name: IDL.Text, id: IDL.Nat64, score: IDL.Float64, ratio: IDL.Float32, ok: IDL.Bool, big: IDL.Nat, neg: IDL.Int,
+      small: IDL.Int8, tags: IDL.Vec(IDL.Text), blob: IDL.Vec(IDL.Nat8), maybe: IDL.Opt(IDL.Nat16), nothing: IDL.Null,
+      owner: IDL.Principal, tuple: IDL.Tuple(IDL.Nat32, IDL.Int64) }),
+    Tree,
+    IDL.Vec(IDL.Variant({ Ok: IDL.Null, Err: IDL.Text })),
+  ];
+  const values = [
+    { name: 'Grüße 🦀', id: 18446744073709551615n, score: -1.5e300, ratio: 0.25, ok: true, big: 12345678901234n, neg: -42n,
+      small: -128, tags: ['a', '', 'ccc'], blob: Uint8Array.of(0, 255, 7), maybe: [65535], nothing: null,
+      owner: Principal.fromText('aaaaa-aa'), tuple: [4294967295, -9007199254740993n] },
+    { node: { left: { leaf: -1 }, right: { node: { left: { leaf: 2 }, right: { leaf: 3 }, label: [] } }, label: ['root'] } },
+    [{ Ok: null }, { Err: 'bad' }],
+  ];
+  // Plain Uint8Arrays: the agent's decoder reads a Buffer's whole (pooled) ArrayBuffer.
+  const arg = new Uint8Array(IDL.encode(types, values));
+  const reply = call('update', 'candid_echo', arg).reply;
+  // Type tables may be laid out differently (both valid), so the official decoder compares the values.
+  const echoed = IDL.decode(types, reply);
+  assert.deepEqual(echoed, IDL.decode(types, arg));
+  assert.deepEqual(echoed[0].tags, values[0].tags);
+  assert.equal(echoed[0].name, values[0].name);
+});

@@ -116,6 +116,19 @@ describe('one-shot generation matches the JVM reference', () => {
   });
 });
 
+test('encoding a prompt of more than 1,000 tokens costs a few hundred million instructions at most', async (t) => {
+  // Varied words (a seeded generator), so the tokenizer's word cache does not hide the BPE work.
+  let state = 12345;
+  const letter = () => String.fromCharCode(97 + ((state = (state * 1103515245 + 12345) % 2147483648) % 26));
+  const words = Array.from({ length: 700 }, (_, i) => Array.from({ length: 2 + (i % 9) }, letter).join(''));
+  const text = words.join(' ') + '. Ünïcödé, 東京, and emoji 🦀!';
+  const { token_ids: ids } = assertOk(await env.actor.tokenize(text));
+  assert.ok(ids.length > 1000, `${ids.length} tokens`);
+  const cost = Number(lastMessage(env.replica, 'tokenize', env.canisterId).instructions);
+  t.diagnostic(`tokenize: ${ids.length} tokens in ${(cost / 1e6).toFixed(0)} M instructions`);
+  assert.ok(cost < 400e6, `tokenize cost ${cost} instructions for ${ids.length} tokens`);
+});
+
 describe('sessions', () => {
   test('a turn spread over several calls gives the one-shot answer at temperature 0', async () => {
     const prompt = PROMPTS[0];

@@ -3,6 +3,11 @@ package org.icgpt2.canister;
 import org.icgpt2.ic.Api;
 import org.icgpt2.ic.Entry;
 import org.icgpt2.ic.StableMemory;
+import org.icgpt2.gpt2.JavaKernels;
+import org.icgpt2.gpt2.Kernels;
+import org.icgpt2.gpt2.QuantizedActivations;
+import org.icgpt2.ic.SimdKernels;
+import org.icgpt2.ic.candid.CandidReader;
 import org.icgpt2.ic.candid.CandidType;
 import org.icgpt2.ic.candid.CandidWriter;
 import org.teavm.interop.Address;
@@ -134,6 +139,136 @@ public final class TestCanister {
             writeInt(reply, 0, Float.floatToRawIntBits(dot));
             Api.reply(reply);
         });
+    }
+
+    /**
+     * Candid: decodes any argument tuple with its own types (our codec, inside Wasm) and replies with it re-encoded,
+     * so a test can check a rich value survives the round trip byte for byte.
+     */
+    @Export(name = "canister_update candid_echo")
+    public static void candidEcho() {
+        Entry.run(() -> {
+            CandidReader in = new CandidReader(Api.argData());
+            CandidType[] types = new CandidType[in.argCount()];
+            Object[] values = new Object[types.length];
+            for (int i = 0; i < types.length; i++) {
+                types[i] = in.argType(i);
+                values[i] = in.value(types[i]);
+            }
+            in.end();
+            CandidWriter out = new CandidWriter(types);
+            for (int i = 0; i < types.length; i++) {
+                out.value(types[i], values[i]);
+            }
+            Api.reply(out.toBytes());
+        });
+    }
+
+    /**
+     * Runs every kernel twice on the same seeded random data, with the merged SIMD kernels and with the plain Java
+     * ones, and replies with the largest difference of each (f32 x4: matmul, weighted row sum, transpose, int8
+     * matmul), relative to the largest |output|. Arg: u32 seed, rows, n, batch, offset (floats before each operand).
+     */
+    @Export(name = "canister_query kernels_vs_java")
+    public static void kernelsVsJava() {
+        Entry.run(() -> {
+            byte[] arg = Api.argData();
+            SplitMix random = new SplitMix(readInt(arg, 0));
+            int rows = readInt(arg, 4);
+            int n = readInt(arg, 8);
+            int batch = readInt(arg, 12);
+            int off = readInt(arg, 16);
+            Kernels simd = new SimdKernels();
+            Kernels java = new JavaKernels();
+            float[] m = randomFloats(random, off + rows * n);
+            float[] x = randomFloats(random, off + batch * n);
+            float[] p = randomFloats(random, off + rows);
+            int outLength = off + batch * rows;
+            float[] a = new float[outLength];
+            float[] b = new float[outLength];
+            simd.matmul(a, off, rows, m, off, n, x, off, n, rows, n, batch);
+            java.matmul(b, off, rows, m, off, n, x, off, n, rows, n, batch);
+            float matmul = relativeDifference(a, b);
+            a = new float[off + n];
+            b = new float[off + n];
+            simd.weightedRowSum(a, off, p, off, m, off, n, rows, n);
+            java.weightedRowSum(b, off, p, off, m, off, n, rows, n);
+            float weighted = relativeDifference(a, b);
+            a = new float[off + rows * n];
+            b = new float[off + rows * n];
+            simd.transpose(a, off, m, off, rows, n);
+            java.transpose(b, off, m, off, rows, n);
+            float transpose = relativeDifference(a, b);
+            byte[] q = new byte[off + rows * n];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = (byte) (random.nextInt(255) - 127);
+            }
+            short[] xq = new short[off + batch * n];
+            int limit = QuantizedActivations.limit(n);
+            for (int i = 0; i < xq.length; i++) {
+                xq[i] = (short) (random.nextInt(2 * limit + 1) - limit);
+            }
+            float[] scales = randomFloats(random, off + rows);
+            float[] xScales = randomFloats(random, off + batch);
+            a = new float[outLength];
+            b = new float[outLength];
+            simd.matmulQ8(a, off, rows, q, off, n, scales, off, xq, off, n, xScales, off, rows, n, batch);
+            java.matmulQ8(b, off, rows, q, off, n, scales, off, xq, off, n, xScales, off, rows, n, batch);
+            float q8 = relativeDifference(a, b);
+            byte[] reply = new byte[16];
+            writeInt(reply, 0, Float.floatToRawIntBits(matmul));
+            writeInt(reply, 4, Float.floatToRawIntBits(weighted));
+            writeInt(reply, 8, Float.floatToRawIntBits(transpose));
+            writeInt(reply, 12, Float.floatToRawIntBits(q8));
+            Api.reply(reply);
+        });
+    }
+
+    /** Seeded random numbers (TeaVM's java.util.Random ignores its seed and imports Math.random). */
+    private static final class SplitMix {
+        private long state;
+
+        SplitMix(long seed) {
+            state = seed;
+        }
+
+        long next() {
+            long z = (state += 0x9E3779B97F4A7C15L);
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            return z ^ (z >>> 31);
+        }
+
+        /** Uniform in [0, bound). */
+        int nextInt(int bound) {
+            return (int) ((next() >>> 33) % bound);
+        }
+
+        /** Uniform in [0, 1). */
+        float nextFloat() {
+            return (next() >>> 40) / (float) (1 << 24);
+        }
+    }
+
+    private static float[] randomFloats(SplitMix random, int length) {
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++) {
+            values[i] = random.nextFloat() * 2 - 1;
+        }
+        return values;
+    }
+
+    /** max |a - b| / max |b| (0 when both are all zero). */
+    private static float relativeDifference(float[] a, float[] b) {
+        float difference = 0;
+        float scale = 0;
+        for (int i = 0; i < a.length; i++) {
+            float d = Math.abs(a[i] - b[i]);
+            difference = d > difference ? d : difference;
+            float v = Math.abs(b[i]);
+            scale = v > scale ? v : scale;
+        }
+        return scale == 0 ? difference : difference / scale;
     }
 
     /** src/test/wat/test-kernels.wat, merged into this canister by the post-processing step. */
