@@ -1,5 +1,6 @@
 package org.icgpt2.canister;
 
+import java.util.Arrays;
 import org.icgpt2.gpt2.KvCache;
 import org.icgpt2.gpt2.Session;
 import org.icgpt2.gpt2.TokenDecoder;
@@ -26,14 +27,6 @@ final class Conversation {
     }
 
     boolean ownedBy(byte[] caller) {
-        if (caller.length != owner.length) {
-            return false;
-        }
-        for (int i = 0; i < owner.length; i++) {
-            if (owner[i] != caller[i]) {
-                return false;
-            }
-        }
-        return true;
+        return Arrays.equals(owner, caller);
     }
 }
