@@ -82,6 +82,7 @@ export function describeStatus(status: Status): StatusGroup[] {
               { label: 'Embedding size', value: String(model.n_embd) },
               { label: 'Context length', value: String(model.n_positions) },
               { label: 'Vocabulary', value: String(model.vocab_size) },
+              { label: 'Weights', value: 'Int8' in (status.precision[0] ?? {}) ? 'int8 (one scale per row)' : 'f32' },
             ],
           },
         ]

@@ -89,6 +89,7 @@ export class FakeModel {
     model: this.modelLoaded
       ? [{ n_layer: 12, n_head: 12, n_embd: 768, n_positions: 1024, vocab_size: 50260, parameters: 124_439_808n }]
       : [],
+    precision: this.modelLoaded ? [{ F32: null }] : [],
     heap_bytes: 600_000_000n,
     stable_memory_bytes: 510_000_000n,
     sessions: this.sessions.size,

@@ -51,6 +51,7 @@ describe('describeStatus', () => {
     expect(value('Model loaded')).toBe('yes');
     expect(value('Weights uploaded')).toBe('476.8 MiB · sha256 00010203…');
     expect(value('Parameters')).toBe('124 M');
+    expect(value('Weights')).toBe('f32');
     expect(value('Layers')).toBe('12');
     expect(value('Sessions')).toBe('0 of 16');
     expect(value('Setup instructions')).toBe('12 B');
