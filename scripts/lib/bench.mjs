@@ -147,6 +147,6 @@ export function renderReport({ results, setupModel, postUpgrade, tokensPerCall, 
       + 'suspects to be "a limit or issue at that input size".',
   );
   if (errors.length) lines.push(`² The canister rejected: ${[...new Set(errors.map((r) => r.error))].map((e) => `"${e}"`).join('; ')}.`);
-  if (results.some((r) => !r.error && r.tokens < r.generated)) lines.push('³ Generation stopped early at a stop token (fewer tokens than asked).');
+  if (results.some((r) => !r.error && r.tokens < r.generated)) lines.push('³ Generation stopped early, at a stop token or a full context (fewer tokens than asked).');
   return `${lines.join('\n')}\n`;
 }
