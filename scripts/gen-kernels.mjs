@@ -37,6 +37,75 @@ function duff(count, kLocal, step, { valueType = null, start = [] } = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------------- matmul
+/**
+ * How the f32 and the int8 matmul groups differ: weights and their locals, chunk size, x element size, the weight
+ * load, the multiply-accumulate and the lane type of the running sums.
+ */
+const F32_CHUNKS = {
+  weights: '$m', weightStride: '$msb', weightPointer: '$pm', length: '$ncb',
+  chunkShift: 4, // a chunk is 4 floats = 16 bytes of weights
+  xByteOffset: [], // x has 4-byte elements like the weights
+  align: 4,
+  loadWeights: (j) => `v128.load offset=${16 * j} align=4`,
+  multiply: 'f32x4.mul', accumulate: 'f32x4.add', lanes: 'f32x4', add: 'f32.add', store: 'f32.store align=4',
+};
+const Q8_CHUNKS = {
+  weights: '$q', weightStride: '$qsb', weightPointer: '$pq', length: '$n8',
+  chunkShift: 3, // a chunk is 8 int8 weights = 8 bytes
+  xByteOffset: ['i32.const 1', 'i32.shl'], // x has 2-byte elements
+  align: 1,
+  loadWeights: (j) => `v128.load8x8_s offset=${8 * j} align=1`,
+  multiply: 'i32x4.dot_i16x8_s', accumulate: 'i32x4.add', lanes: 'i32x4', add: 'i32.add', store: 'i32.store align=1',
+};
+
+/** The locals and the column-panel loops of one matmul group of G batch vectors (see $mm1 / $q8mm1 above them). */
+function genPanelLoops(kind, G, U) {
+  const { weights, weightStride: ws, weightPointer: pw, length, chunkShift, align } = kind;
+  emit(`(local $c0 i32) (local $k i32) (local $more i32) (local ${pw} i32) (local $po i32) (local $poEnd i32) (local $xb i32) (local $pb i32) (local $h v128)`);
+  for (let b = 1; b < G; b++) emit(`(local $ob${b} i32)`);
+  for (let b = 0; b < G; b++) emit(Array.from({ length: U }, (_, j) => `(local $x${b}_${j} v128)`).join(' '));
+  if (G > 1) emit(Array.from({ length: U }, (_, j) => `(local $m${j} v128)`).join(' '));
+  for (let b = 1; b < G; b++) emit(`local.get ${b === 1 ? '$osb' : `$ob${b - 1}`}`, ...(b === 1 ? [] : ['local.get $osb', 'i32.add']), `local.set $ob${b}`);
+  emit(`local.get $out`, `local.get $rows`, `i32.const 2`, `i32.shl`, `i32.add`, `local.set $poEnd`);
+  emit(`loop $panel`);
+  emit(`;; k = min(${U}, chunks left)`,
+    `local.get ${length}`, `local.get $c0`, `i32.sub`, `i32.const ${chunkShift}`, `i32.shr_u`, `local.set $k`,
+    `i32.const ${U}`, `local.get $k`, `local.get $k`, `i32.const ${U}`, `i32.gt_u`, `select`, `local.set $k`);
+  emit(`;; x panel -> locals (once per panel: amortised over all rows)`);
+  emit(`local.get $x`, `local.get $c0`, ...kind.xByteOffset, `i32.add`, `local.set $xb`);
+  for (let b = 0; b < G; b++) {
+    if (b > 0) emit(`local.get $xb`, `local.get $xsb`, `i32.add`, `local.set $xb`);
+    duff(U, '$k', (j) => [`local.get $xb`, `v128.load offset=${16 * j} align=${align}`, `local.set $x${b}_${j}`]);
+  }
+  emit(`local.get ${weights}`, `local.get $c0`, `i32.add`, `local.set ${pw}`, `local.get $out`, `local.set $po`);
+  emit(`loop $row`);
+  for (let b = 0; b < G; b++) {
+    const addr = b === 0 ? '$po' : '$pb';
+    if (b > 0) emit(`local.get $po`, `local.get $ob${b}`, `i32.add`, `local.set $pb`);
+    emit(`local.get ${addr}`);
+    duff(U, '$k', (j) => {
+      if (b > 0) return [`local.get $m${j}`, `local.get $x${b}_${j}`, kind.multiply, kind.accumulate];
+      return [`local.get ${pw}`, kind.loadWeights(j), ...(G > 1 ? [`local.tee $m${j}`] : []),
+        `local.get $x0_${j}`, kind.multiply, kind.accumulate];
+    }, {
+      valueType: 'v128',
+      // chain start: [sum so far, 0, 0, 0] after the first panel, zero in the first (select never traps on the
+      // discarded load, which stays inside the output range).
+      start: [`local.get ${addr}`, `v128.load32_zero align=${align}`, `v128.const i32x4 0 0 0 0`, `local.get $more`, `select`],
+    });
+    emit(`local.tee $h`, `${kind.lanes}.extract_lane 0`, `local.get $h`, `${kind.lanes}.extract_lane 1`, kind.add,
+      `local.get $h`, `${kind.lanes}.extract_lane 2`, kind.add, `local.get $h`, `${kind.lanes}.extract_lane 3`, kind.add,
+      kind.store);
+  }
+  emit(`local.get ${pw}`, `local.get ${ws}`, `i32.add`, `local.set ${pw}`,
+    `local.get $po`, `i32.const 4`, `i32.add`, `local.tee $po`, `local.get $poEnd`, `i32.ne`, `br_if $row`);
+  emit(`end`);
+  emit(`i32.const 1`, `local.set $more`,
+    `local.get $c0`, `local.get $k`, `i32.const ${chunkShift}`, `i32.shl`, `i32.add`, `local.tee $c0`, `local.get ${length}`, `i32.lt_u`, `br_if $panel`);
+  emit(`end`);
+  emit(`)`);
+}
+
 function genMatmulGroup(G) {
   const U = MM_PANEL;
   emit(``,
@@ -51,49 +120,7 @@ function genMatmulGroup(G) {
     `;; Per row and vector ~25 more units (store address, chain start = previous partial sum in lane 0 or 0,`,
     `;; Duff dispatch, 4-lane horizontal sum 14, store) plus ~12 per row (pointer bumps, loop test).`);
   emit(`(func $mm${G} (param $out i32) (param $osb i32) (param $m i32) (param $msb i32) (param $x i32) (param $xsb i32) (param $rows i32) (param $ncb i32)`);
-  emit(`(local $c0 i32) (local $k i32) (local $more i32) (local $pm i32) (local $po i32) (local $poEnd i32) (local $xb i32) (local $pb i32) (local $h v128)`);
-  for (let b = 1; b < G; b++) emit(`(local $ob${b} i32)`);
-  for (let b = 0; b < G; b++) emit(Array.from({ length: U }, (_, j) => `(local $x${b}_${j} v128)`).join(' '));
-  if (G > 1) emit(Array.from({ length: U }, (_, j) => `(local $m${j} v128)`).join(' '));
-  for (let b = 1; b < G; b++) emit(`local.get ${b === 1 ? '$osb' : `$ob${b - 1}`}`, ...(b === 1 ? [] : ['local.get $osb', 'i32.add']), `local.set $ob${b}`);
-  emit(`local.get $out`, `local.get $rows`, `i32.const 2`, `i32.shl`, `i32.add`, `local.set $poEnd`);
-  emit(`loop $panel`);
-  emit(`;; k = min(${U}, chunks left)`,
-    `local.get $ncb`, `local.get $c0`, `i32.sub`, `i32.const 4`, `i32.shr_u`, `local.set $k`,
-    `i32.const ${U}`, `local.get $k`, `local.get $k`, `i32.const ${U}`, `i32.gt_u`, `select`, `local.set $k`);
-  emit(`;; x panel -> locals (once per panel: amortised over all rows)`);
-  emit(`local.get $x`, `local.get $c0`, `i32.add`, `local.set $xb`);
-  for (let b = 0; b < G; b++) {
-    if (b > 0) emit(`local.get $xb`, `local.get $xsb`, `i32.add`, `local.set $xb`);
-    duff(U, '$k', (j) => [`local.get $xb`, `v128.load offset=${16 * j} align=4`, `local.set $x${b}_${j}`]);
-  }
-  emit(`local.get $m`, `local.get $c0`, `i32.add`, `local.set $pm`, `local.get $out`, `local.set $po`);
-  emit(`loop $row`);
-  for (let b = 0; b < G; b++) {
-    const addr = b === 0 ? '$po' : '$pb';
-    if (b > 0) emit(`local.get $po`, `local.get $ob${b}`, `i32.add`, `local.set $pb`);
-    emit(`local.get ${addr}`);
-    duff(U, '$k', (j) => {
-      if (b > 0) return [`local.get $m${j}`, `local.get $x${b}_${j}`, `f32x4.mul`, `f32x4.add`];
-      return [`local.get $pm`, `v128.load offset=${16 * j} align=4`, ...(G > 1 ? [`local.tee $m${j}`] : []),
-        `local.get $x0_${j}`, `f32x4.mul`, `f32x4.add`];
-    }, {
-      valueType: 'v128',
-      // chain start: [out so far, 0, 0, 0] after the first panel, zero in the first (select never traps on the
-      // discarded load, which stays inside the output range).
-      start: [`local.get ${addr}`, `v128.load32_zero align=4`, `v128.const i32x4 0 0 0 0`, `local.get $more`, `select`],
-    });
-    emit(`local.tee $h`, `f32x4.extract_lane 0`, `local.get $h`, `f32x4.extract_lane 1`, `f32.add`,
-      `local.get $h`, `f32x4.extract_lane 2`, `f32.add`, `local.get $h`, `f32x4.extract_lane 3`, `f32.add`,
-      `f32.store align=4`);
-  }
-  emit(`local.get $pm`, `local.get $msb`, `i32.add`, `local.set $pm`,
-    `local.get $po`, `i32.const 4`, `i32.add`, `local.tee $po`, `local.get $poEnd`, `i32.ne`, `br_if $row`);
-  emit(`end`);
-  emit(`i32.const 1`, `local.set $more`,
-    `local.get $c0`, `local.get $k`, `i32.const 4`, `i32.shl`, `i32.add`, `local.tee $c0`, `local.get $ncb`, `i32.lt_u`, `br_if $panel`);
-  emit(`end`);
-  emit(`)`);
+  genPanelLoops(F32_CHUNKS, G, U);
 }
 
 function genMatmul() {
@@ -175,48 +202,7 @@ function genQ8Group(G) {
     `;; horizontal i32 sum 11, store) plus ~12 per row. Integer adds wrap (mod 2^32), so the result is the exact sum`,
     `;; whenever that fits in int32, whatever the order (see matmul_q8).`);
   emit(`(func $q8mm${G} (param $out i32) (param $osb i32) (param $q i32) (param $qsb i32) (param $x i32) (param $xsb i32) (param $rows i32) (param $n8 i32)`);
-  emit(`(local $c0 i32) (local $k i32) (local $more i32) (local $pq i32) (local $po i32) (local $poEnd i32) (local $xb i32) (local $pb i32) (local $h v128)`);
-  for (let b = 1; b < G; b++) emit(`(local $ob${b} i32)`);
-  for (let b = 0; b < G; b++) emit(Array.from({ length: U }, (_, j) => `(local $x${b}_${j} v128)`).join(' '));
-  if (G > 1) emit(Array.from({ length: U }, (_, j) => `(local $m${j} v128)`).join(' '));
-  for (let b = 1; b < G; b++) emit(`local.get ${b === 1 ? '$osb' : `$ob${b - 1}`}`, ...(b === 1 ? [] : ['local.get $osb', 'i32.add']), `local.set $ob${b}`);
-  emit(`local.get $out`, `local.get $rows`, `i32.const 2`, `i32.shl`, `i32.add`, `local.set $poEnd`);
-  emit(`loop $panel`);
-  emit(`;; k = min(${U}, chunks left)`,
-    `local.get $n8`, `local.get $c0`, `i32.sub`, `i32.const 3`, `i32.shr_u`, `local.set $k`,
-    `i32.const ${U}`, `local.get $k`, `local.get $k`, `i32.const ${U}`, `i32.gt_u`, `select`, `local.set $k`);
-  emit(`;; x panel -> locals (once per panel: amortised over all rows)`);
-  emit(`local.get $x`, `local.get $c0`, `i32.const 1`, `i32.shl`, `i32.add`, `local.set $xb`);
-  for (let b = 0; b < G; b++) {
-    if (b > 0) emit(`local.get $xb`, `local.get $xsb`, `i32.add`, `local.set $xb`);
-    duff(U, '$k', (j) => [`local.get $xb`, `v128.load offset=${16 * j} align=1`, `local.set $x${b}_${j}`]);
-  }
-  emit(`local.get $q`, `local.get $c0`, `i32.add`, `local.set $pq`, `local.get $out`, `local.set $po`);
-  emit(`loop $row`);
-  for (let b = 0; b < G; b++) {
-    const addr = b === 0 ? '$po' : '$pb';
-    if (b > 0) emit(`local.get $po`, `local.get $ob${b}`, `i32.add`, `local.set $pb`);
-    emit(`local.get ${addr}`);
-    duff(U, '$k', (j) => {
-      if (b > 0) return [`local.get $m${j}`, `local.get $x${b}_${j}`, `i32x4.dot_i16x8_s`, `i32x4.add`];
-      return [`local.get $pq`, `v128.load8x8_s offset=${8 * j} align=1`, ...(G > 1 ? [`local.tee $m${j}`] : []),
-        `local.get $x0_${j}`, `i32x4.dot_i16x8_s`, `i32x4.add`];
-    }, {
-      valueType: 'v128',
-      // chain start: [partial sum so far, 0, 0, 0] after the first panel, zero in the first
-      start: [`local.get ${addr}`, `v128.load32_zero align=1`, `v128.const i32x4 0 0 0 0`, `local.get $more`, `select`],
-    });
-    emit(`local.tee $h`, `i32x4.extract_lane 0`, `local.get $h`, `i32x4.extract_lane 1`, `i32.add`,
-      `local.get $h`, `i32x4.extract_lane 2`, `i32.add`, `local.get $h`, `i32x4.extract_lane 3`, `i32.add`,
-      `i32.store align=1`);
-  }
-  emit(`local.get $pq`, `local.get $qsb`, `i32.add`, `local.set $pq`,
-    `local.get $po`, `i32.const 4`, `i32.add`, `local.tee $po`, `local.get $poEnd`, `i32.ne`, `br_if $row`);
-  emit(`end`);
-  emit(`i32.const 1`, `local.set $more`,
-    `local.get $c0`, `local.get $k`, `i32.const 3`, `i32.shl`, `i32.add`, `local.tee $c0`, `local.get $n8`, `i32.lt_u`, `br_if $panel`);
-  emit(`end`);
-  emit(`)`);
+  genPanelLoops(Q8_CHUNKS, G, U);
 }
 
 function genMatmulQ8() {
