@@ -123,6 +123,22 @@ function genMatmulGroup(G) {
   genPanelLoops(F32_CHUNKS, G, U);
 }
 
+/**
+ * Splits the batch over the group functions (`${prefix}8`, then 4, 2, 1 vectors per call), advancing the output and
+ * x pointers ($o, $xp) and the count left ($b). Each call costs 5 units, nothing per multiply-add.
+ */
+function genBatchDispatch(groups, weightArgs, lengthArgs, prefix) {
+  for (const G of groups) {
+    const loop = G === groups[0];
+    emit(loop ? `block $done${G}` : `local.get $b`, ...(loop ? [`local.get $b`, `i32.const ${G}`, `i32.lt_u`, `br_if $done${G}`, `loop $more${G}`] : [`i32.const ${G}`, `i32.and`, `if`]),
+      `local.get $o`, `local.get $osb`, ...weightArgs, `local.get $xp`, `local.get $xsb`, `local.get $rows`, ...lengthArgs, `call ${prefix}${G}`,
+      `local.get $o`, `local.get $osb`, `i32.const ${Math.log2(G)}`, `i32.shl`, `i32.add`, `local.set $o`,
+      `local.get $xp`, `local.get $xsb`, `i32.const ${Math.log2(G)}`, `i32.shl`, `i32.add`, `local.set $xp`);
+    if (loop) emit(`local.get $b`, `i32.const ${G}`, `i32.sub`, `local.tee $b`, `i32.const ${G}`, `i32.ge_u`, `br_if $more${G}`, `end`, `end`);
+    else emit(`end`);
+  }
+}
+
 function genMatmul() {
   emit(``,
     `;; matmul(out, outStride, m, mStride, x, xStride, rows, n, batch), byte addresses, strides/counts in floats:`,
@@ -141,15 +157,7 @@ function genMatmul() {
     `local.get $n`, `i32.const -4`, `i32.and`, `i32.const 2`, `i32.shl`, `local.set $ncb`,
     `local.get $ncb`, `if`,
     `local.get $out`, `local.set $o`, `local.get $x`, `local.set $xp`, `local.get $batch`, `local.set $b`);
-  for (const G of MM_GROUPS) {
-    const loop = G === MM_GROUPS[0];
-    emit(loop ? `block $done${G}` : `local.get $b`, ...(loop ? [`local.get $b`, `i32.const ${G}`, `i32.lt_u`, `br_if $done${G}`, `loop $more${G}`] : [`i32.const ${G}`, `i32.and`, `if`]),
-      `local.get $o`, `local.get $osb`, `local.get $m`, `local.get $msb`, `local.get $xp`, `local.get $xsb`, `local.get $rows`, `local.get $ncb`, `call $mm${G}`,
-      `local.get $o`, `local.get $osb`, `i32.const ${Math.log2(G)}`, `i32.shl`, `i32.add`, `local.set $o`,
-      `local.get $xp`, `local.get $xsb`, `i32.const ${Math.log2(G)}`, `i32.shl`, `i32.add`, `local.set $xp`);
-    if (loop) emit(`local.get $b`, `i32.const ${G}`, `i32.sub`, `local.tee $b`, `i32.const ${G}`, `i32.ge_u`, `br_if $more${G}`, `end`, `end`);
-    else emit(`end`);
-  }
+  genBatchDispatch(MM_GROUPS, [`local.get $m`, `local.get $msb`], [`local.get $ncb`], '$mm');
   emit(`end`);
   emit(`;; scalar columns n&~3 .. n-1 (when n%4 != 0, ~15 units per MAC, at most 3 per row; n = 0 writes zeros)`,
     `local.get $n`, `i32.const 3`, `i32.and`, `local.get $ncb`, `i32.eqz`, `i32.or`, `i32.eqz`, `if`, `return`, `end`,
@@ -226,15 +234,7 @@ function genMatmulQ8() {
     `local.get $n`, `i32.const -8`, `i32.and`, `local.set $n8`,
     `local.get $n8`, `if`,
     `local.get $out`, `local.set $o`, `local.get $x`, `local.set $xp`, `local.get $batch`, `local.set $b`);
-  for (const G of Q8_GROUPS) {
-    const loop = G === Q8_GROUPS[0];
-    emit(loop ? `block $done${G}` : `local.get $b`, ...(loop ? [`local.get $b`, `i32.const ${G}`, `i32.lt_u`, `br_if $done${G}`, `loop $more${G}`] : [`i32.const ${G}`, `i32.and`, `if`]),
-      `local.get $o`, `local.get $osb`, `local.get $q`, `local.get $qs`, `local.get $xp`, `local.get $xsb`, `local.get $rows`, `local.get $n8`, `call $q8mm${G}`,
-      `local.get $o`, `local.get $osb`, `i32.const ${Math.log2(G)}`, `i32.shl`, `i32.add`, `local.set $o`,
-      `local.get $xp`, `local.get $xsb`, `i32.const ${Math.log2(G)}`, `i32.shl`, `i32.add`, `local.set $xp`);
-    if (loop) emit(`local.get $b`, `i32.const ${G}`, `i32.sub`, `local.tee $b`, `i32.const ${G}`, `i32.ge_u`, `br_if $more${G}`, `end`, `end`);
-    else emit(`end`);
-  }
+  genBatchDispatch(Q8_GROUPS, [`local.get $q`, `local.get $qs`], [`local.get $n8`], '$q8mm');
   emit(`end`);
   emit(`;; (2) scalar columns n8 .. n-1 (when n%8 != 0, or n = 0: zeros)`,
     `block $tdone`,
