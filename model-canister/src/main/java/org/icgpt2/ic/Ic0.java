@@ -30,18 +30,6 @@ public final class Ic0 {
     @Import(module = "ic0", name = "msg_reply")
     public static native void msgReply();
 
-    @Import(module = "ic0", name = "msg_reject")
-    public static native void msgReject(int src, int size);
-
-    @Import(module = "ic0", name = "msg_reject_code")
-    public static native int msgRejectCode();
-
-    @Import(module = "ic0", name = "msg_reject_msg_size")
-    public static native int msgRejectMsgSize();
-
-    @Import(module = "ic0", name = "msg_reject_msg_copy")
-    public static native void msgRejectMsgCopy(int dst, int offset, int size);
-
     @Import(module = "ic0", name = "msg_method_name_size")
     public static native int msgMethodNameSize();
 
@@ -51,42 +39,14 @@ public final class Ic0 {
     @Import(module = "ic0", name = "accept_message")
     public static native void acceptMessage();
 
-    @Import(module = "ic0", name = "canister_self_size")
-    public static native int canisterSelfSize();
-
-    @Import(module = "ic0", name = "canister_self_copy")
-    public static native void canisterSelfCopy(int dst, int offset, int size);
-
-    /** Writes the balance as a 128-bit little-endian number to {@code dst}. */
-    @Import(module = "ic0", name = "canister_cycle_balance128")
-    public static native void canisterCycleBalance128(int dst);
-
     @Import(module = "ic0", name = "time")
     public static native long time();
-
-    @Import(module = "ic0", name = "global_timer_set")
-    public static native long globalTimerSet(long timestamp);
 
     @Import(module = "ic0", name = "performance_counter")
     public static native long performanceCounter(int counterType);
 
     @Import(module = "ic0", name = "is_controller")
     public static native int isController(int src, int size);
-
-    @Import(module = "ic0", name = "in_replicated_execution")
-    public static native int inReplicatedExecution();
-
-    @Import(module = "ic0", name = "certified_data_set")
-    public static native void certifiedDataSet(int src, int size);
-
-    @Import(module = "ic0", name = "data_certificate_present")
-    public static native int dataCertificatePresent();
-
-    @Import(module = "ic0", name = "data_certificate_size")
-    public static native int dataCertificateSize();
-
-    @Import(module = "ic0", name = "data_certificate_copy")
-    public static native void dataCertificateCopy(int dst, int offset, int size);
 
     @Import(module = "ic0", name = "debug_print")
     public static native void debugPrint(int src, int size);
