@@ -3,10 +3,10 @@ package org.icgpt2.ic;
 import org.teavm.interop.Import;
 
 /**
- * The IC System API imports used by canisters, with the exact Wasm signatures of the interface spec
- * (wasm32: pointers and sizes are i32; stable64_* and counters are i64). Pointers are linear-memory
- * addresses: take them with {@code Address.ofData(array).toInt()} right before the call, never earlier,
- * because TeaVM's GC may move arrays at any allocation. Prefer {@link Api} and {@link StableMemory}.
+ * The IC System API imports this project uses, with the exact Wasm signatures of platform/ic0-imports.json
+ * (checked by Ic0ImportsTest; wasm32: pointers and sizes are i32, stable64_* and counters i64). Pointers are
+ * linear-memory addresses: take them with {@code Address.ofData(array).toInt()} right before the call, never
+ * earlier, because TeaVM's GC may move arrays at any allocation. Prefer {@link Api} and {@link StableMemory}.
  */
 public final class Ic0 {
     private Ic0() {
