@@ -209,6 +209,12 @@ class JavaModel {
     return t.kind === 'ref' ? this.resolve(this.did.types.get(t.name)) : t;
   }
 
+  /** Whether the named type becomes a Java type of its own (records and variants); other names are aliases. */
+  isDeclared(name) {
+    const t = this.did.types.get(name);
+    return t.kind === 'record' || t.kind === 'variant';
+  }
+
   /** The Ok type of variant { Ok : T; Err : text } (null type for a bare Ok), else undefined. */
   okOf(t) {
     const v = this.resolve(t);
@@ -238,7 +244,7 @@ class JavaModel {
         if (this.resolve(t.of).kind === 'opt') throw new Error('opt opt has no Java type here');
         return this.javaType(t.of, true);  // null when absent
       case 'ref':
-        return t.name;
+        return this.isDeclared(t.name) ? t.name : this.javaType(this.did.types.get(t.name), boxed);
       default:
         throw new Error(`an anonymous ${t.kind} has no Java type: name it with a type definition`);
     }
@@ -263,6 +269,7 @@ class JavaModel {
       case 'opt':
         return `TypedCandid.nullable(${e}, ${v} -> ${this.fromValue(t.of, v, depth + 1)})`;
       case 'ref':
+        if (!this.isDeclared(t.name)) return this.fromValue(this.did.types.get(t.name), e, depth);
         if (this.resolve(t).kind === 'variant' && !this.isEnum(this.resolve(t))) {
           throw new Error(`variant ${t.name} with values is not supported in arguments`);
         }
@@ -283,7 +290,7 @@ class JavaModel {
       case 'opt':
         return `TypedCandid.opt(${e}, ${v} -> ${this.toValue(t.of, v, depth + 1)})`;
       case 'ref':
-        return `${e}.toCandid()`;
+        return this.isDeclared(t.name) ? `${e}.toCandid()` : this.toValue(this.did.types.get(t.name), e, depth);
       default:
         throw new Error(`an anonymous ${t.kind} has no Java type: name it with a type definition`);
     }
@@ -428,7 +435,8 @@ export function generateJava(did, { pkg, interfaceName, exportsName, implementat
   const decoded = new Set(model.namedTypes(argRoots));
   const encoded = new Set(model.namedTypes(returnRoots));
   // Result types at the top of a reply are unwrapped into the method's return type and Err: they need no Java type.
-  const javaTypes = [...new Set([...model.namedTypes(argRoots), ...model.namedTypes(returnRoots)])];
+  const javaTypes = [...new Set([...model.namedTypes(argRoots), ...model.namedTypes(returnRoots)])]
+    .filter((name) => model.isDeclared(name));
   const methods = did.methods.map((m) => ({ ...m, java: camel(m.name), constant: constant(m.name), ret: returnOf(model, m) }));
 
   const iface = [header,
