@@ -17,7 +17,7 @@
 //          --interface ModelInterface --exports ModelExports --implementation ModelCanister
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -581,7 +581,7 @@ async function main() {
   const did = parseDid(readFileSync(values.did, 'utf8'));
   await checkAgainstOfficialParser(values.did, did);
   const files = generateJava(did, { pkg: values.package, interfaceName: values.interface, exportsName: values.exports,
-    implementation: values.implementation, didPath: values.did.replace(`${ROOT}/`, '') });
+    implementation: values.implementation, didPath: relative(ROOT, resolve(values.did)) });
   const dir = join(values.out, ...values.package.split('.'));
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
