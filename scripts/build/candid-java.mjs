@@ -488,6 +488,14 @@ export function generateJava(did, { pkg, interfaceName, exportsName, implementat
     ...javaTypes.flatMap((name) => ['', typeDeclaration(model, name, decoded.has(name), encoded.has(name))]),
     '}', ''].join('\n');
 
+  // One ErrorReply per result type, shared by its methods.
+  const errorReplies = new Map();
+  const errorReply = (m) => {
+    const type = m.returns[0];
+    const name = `${type.kind === 'ref' ? constant(type.name) : m.constant}_ERR`;
+    errorReplies.set(name, `    private static final Entry.ErrorReply ${name} = e -> reply(${model.typeConstant(type)}, Variant.of("Err", e.getMessage()));`);
+    return name;
+  };
   const typeConstants = model.namedTypes([...argRoots, ...did.methods.flatMap((m) => m.returns)])
     .map((name) => `    private static final CandidType ${constant(name)} = ${model.typeConstant(did.types.get(name))};`);
   const exportLines = methods.flatMap((m) => {
@@ -500,7 +508,7 @@ export function generateJava(did, { pkg, interfaceName, exportsName, implementat
       return [`Api.reply(reply(${resultType}, ${model.toValue(m.ret.ok, call)}));`];
     })();
     const body = [
-      `canister.guard(Method.${m.constant}).require(canister::isAuthorized);`,
+      `canister.guard(Method.${m.constant}).require(authorized);`,
       'CandidReader in = new CandidReader(Api.argData());',
       ...m.args.map((a, i) => `${model.javaType(a)} ${argName(i)} = ${model.readArg(a)};`),
       'in.end();',
@@ -511,10 +519,11 @@ export function generateJava(did, { pkg, interfaceName, exportsName, implementat
       `    public static void ${m.java}() {`,
       '        Entry.run(() -> {',
       ...body.map((l) => `            ${l}`),
-      m.ret.result ? `        }, e -> reply(${model.typeConstant(m.returns[0])}, Variant.of("Err", e.getMessage())));` : '        });',
+      m.ret.result ? `        }, ${errorReply(m)});` : '        });',
       '    }'];
   });
   const exportsFile = [header,
+    'import java.util.function.Predicate;',
     `import ${pkg}.${interfaceName}.*;`,
     'import org.icgpt2.ic.Api;',
     'import org.icgpt2.ic.Entry;',
@@ -530,6 +539,8 @@ export function generateJava(did, { pkg, interfaceName, exportsName, implementat
     `public final class ${exportsName} {`,
     `    private static final ${interfaceName} canister = new ${implementation}();`,
     ...typeConstants,
+    ...[...errorReplies.values()],
+    `    private static final Predicate<byte[]> authorized = canister::isAuthorized;`,
     '',
     `    private ${exportsName}() {`,
     '    }',
@@ -556,7 +567,7 @@ export function generateJava(did, { pkg, interfaceName, exportsName, implementat
     '    @Export(name = "canister_inspect_message")',
     '    public static void inspectMessage() {',
     '        Method method = Method.named(Api.methodName());',
-    '        if (method == null || canister.guard(method).admits(Api.caller(), canister::isAuthorized)) {',
+    '        if (method == null || canister.guard(method).admits(Api.caller(), authorized)) {',
     '            Api.acceptMessage();',
     '        }',
     '    }',

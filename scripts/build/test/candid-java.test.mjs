@@ -41,10 +41,11 @@ test('a method becomes one typed Java method and one entry point that checks its
   assert.match(exports, /@Export\(name = "canister_update echo"\)/);
   assert.match(exports, /@Export\(name = "canister_query count"\)/);
   const echo = exports.slice(exports.indexOf('canister_update echo'), exports.indexOf('canister_query count'));
-  assert.match(echo, /canister\.guard\(Method\.ECHO\)\.require\(canister::isAuthorized\);[\s\S]*in\.text\(\);[\s\S]*in\.nat8\(\);[\s\S]*in\.end\(\);/);
-  assert.match(echo, /Variant\.of\("Err", e\.getMessage\(\)\)/, 'a UserError of a result-shaped method is its Err');
+  assert.match(echo, /canister\.guard\(Method\.ECHO\)\.require\(authorized\);[\s\S]*in\.text\(\);[\s\S]*in\.nat8\(\);[\s\S]*in\.end\(\);/);
+  assert.match(echo, /\}, R_ERR\);/, 'a UserError of a result-shaped method is its Err');
+  assert.match(exports, /ErrorReply R_ERR = e -> reply\(R, Variant\.of\("Err", e\.getMessage\(\)\)\);/);
   const put = exports.slice(exports.indexOf('canister_update put'));
-  assert.doesNotMatch(put, /"Err"/, 'a method without a result type traps on every error');
+  assert.doesNotMatch(put, /_ERR/, 'a method without a result type traps on every error');
 });
 
 test('the generator refuses what it cannot represent instead of guessing', () => {
