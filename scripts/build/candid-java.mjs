@@ -199,6 +199,8 @@ const INT_PRIMS = { nat8: 'int', nat16: 'int', nat32: 'int', int8: 'int', int16:
   int64: 'long', nat: 'long', int: 'long', float32: 'float', float64: 'double', bool: 'boolean' };
 const BOXED = { int: 'Integer', long: 'Long', float: 'Float', double: 'Double', boolean: 'Boolean' };
 const IS_FIXED32 = (t) => t.kind === 'prim' && (t.name === 'nat32' || t.name === 'int32');
+const IS_NAT8 = (t) => t.kind === 'prim' && t.name === 'nat8';
+const anonymous = (t) => new Error(`an anonymous ${t.kind} has no Java type: name it with a type definition`);
 
 class JavaModel {
   constructor(did) {
@@ -237,7 +239,7 @@ class JavaModel {
         if (INT_PRIMS[t.name]) return boxed ? BOXED[INT_PRIMS[t.name]] : INT_PRIMS[t.name];
         throw new Error(`${t.name} has no Java type here`);
       case 'vec':
-        if (t.of.kind === 'prim' && t.of.name === 'nat8') return 'byte[]';
+        if (IS_NAT8(t.of)) return 'byte[]';
         if (IS_FIXED32(t.of)) return 'int[]';
         return `List<${this.javaType(t.of, true)}>`;
       case 'opt':
@@ -246,7 +248,7 @@ class JavaModel {
       case 'ref':
         return this.isDeclared(t.name) ? t.name : this.javaType(this.did.types.get(t.name), boxed);
       default:
-        throw new Error(`an anonymous ${t.kind} has no Java type: name it with a type definition`);
+        throw anonymous(t);
     }
   }
 
@@ -263,7 +265,7 @@ class JavaModel {
           default: return `(${this.javaType(t, true)}) ${e}`;
         }
       case 'vec':
-        if (t.of.kind === 'prim' && t.of.name === 'nat8') return `(byte[]) ${e}`;
+        if (IS_NAT8(t.of)) return `(byte[]) ${e}`;
         if (IS_FIXED32(t.of)) return `TypedCandid.ints(${e})`;
         return `TypedCandid.list(${e}, ${v} -> ${this.fromValue(t.of, v, depth + 1)})`;
       case 'opt':
@@ -275,7 +277,7 @@ class JavaModel {
         }
         return `${t.name}.fromCandid(${e})`;
       default:
-        throw new Error(`an anonymous ${t.kind} has no Java type: name it with a type definition`);
+        throw anonymous(t);
     }
   }
 
@@ -292,7 +294,7 @@ class JavaModel {
       case 'ref':
         return this.isDeclared(t.name) ? `${e}.toCandid()` : this.toValue(this.did.types.get(t.name), e, depth);
       default:
-        throw new Error(`an anonymous ${t.kind} has no Java type: name it with a type definition`);
+        throw anonymous(t);
     }
   }
 
@@ -307,7 +309,7 @@ class JavaModel {
         int: 'integer', float32: 'float32', float64: 'float64', text: 'text' }[t.name];
       if (reader) return `in.${reader}()`;
     }
-    if (t.kind === 'vec' && t.of.kind === 'prim' && t.of.name === 'nat8') return 'in.blob()';
+    if (t.kind === 'vec' && IS_NAT8(t.of)) return 'in.blob()';
     if (t.kind === 'vec' && IS_FIXED32(t.of)) return `in.fixed32Vector(${t.of.name === 'int32'})`;
     return this.fromValue(t, `in.value(${this.typeConstant(t)})`);
   }
@@ -319,7 +321,7 @@ class JavaModel {
       case 'ref': return constant(t.name);
       case 'opt': return `CandidType.opt(${this.typeConstant(t.of)})`;
       case 'vec':
-        return t.of.kind === 'prim' && t.of.name === 'nat8' ? 'CandidType.BLOB' : `CandidType.vec(${this.typeConstant(t.of)})`;
+        return IS_NAT8(t.of) ? 'CandidType.BLOB' : `CandidType.vec(${this.typeConstant(t.of)})`;
       case 'record':
       case 'variant':
         return `CandidType.${t.kind}(${t.fields.map((f) => `CandidType.field("${f.name}", ${this.typeConstant(f.type)})`).join(', ')})`;
@@ -356,7 +358,7 @@ function show(t) {
     case 'prim': return t.name;
     case 'ref': return t.name;
     case 'opt': return `opt ${show(t.of)}`;
-    case 'vec': return t.of.kind === 'prim' && t.of.name === 'nat8' ? 'blob' : `vec ${show(t.of)}`;
+    case 'vec': return IS_NAT8(t.of) ? 'blob' : `vec ${show(t.of)}`;
     default: return t.kind;
   }
 }
