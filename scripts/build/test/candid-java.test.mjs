@@ -2,8 +2,8 @@
 // method becomes one typed Java method and one entry point, and a .did that the Java implementation no longer
 // matches fails the Maven build (on a copy of the build inputs).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -55,19 +55,19 @@ test('the generator refuses what it cannot represent instead of guessing', () =>
   assert.throws(() => generate('type T = record { next : opt T }; service : { f : (T) -> () }'), /recursive/);
 });
 
-/** Runs the Maven compilation of model-canister on a copy of its inputs, with `did` as candid/model.did. */
+/**
+ * Runs the Maven compilation of model-canister on a copy of the repository's files (tracked or new, not ignored),
+ * with `did` as candid/model.did.
+ */
 function compileWith(did) {
   const copy = mkdtempSync(join(tmpdir(), 'candid-java-build-'));
   try {
-    cpSync(join(ROOT, 'pom.xml'), join(copy, 'pom.xml'));
-    cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
-    cpSync(join(ROOT, 'model-canister', 'pom.xml'), join(copy, 'model-canister', 'pom.xml'));
-    cpSync(join(ROOT, 'model-canister', 'src', 'main'), join(copy, 'model-canister', 'src', 'main'), { recursive: true });
-    cpSync(join(ROOT, 'scripts', 'build'), join(copy, 'scripts', 'build'), { recursive: true });
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\0').filter((file) => file && existsSync(join(ROOT, file)));
+    for (const file of files) cpSync(join(ROOT, file), join(copy, file));
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
-    cpSync(join(ROOT, 'candid'), join(copy, 'candid'), { recursive: true });
     writeFileSync(join(copy, 'candid', 'model.did'), did);
-    const run = spawnSync('mvn', ['-B', '-q', '-o', 'compile'], { cwd: copy, encoding: 'utf8' });
+    const run = spawnSync('mvn', ['-B', '-q', '-o', 'compile'], { cwd: join(copy, 'model-canister'), encoding: 'utf8' });
     return { status: run.status, output: `${run.stdout}\n${run.stderr}` };
   } finally {
     rmSync(copy, { recursive: true, force: true });
