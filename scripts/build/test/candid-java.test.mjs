@@ -63,7 +63,7 @@ function compileWith(did) {
   const copy = mkdtempSync(join(tmpdir(), 'candid-java-build-'));
   try {
     const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
-      .split('\0').filter((file) => file && existsSync(join(ROOT, file)));
+      .split('\0').filter((file) => file && existsSync(join(ROOT, file)) && !file.split('/').includes('node_modules'));
     for (const file of files) cpSync(join(ROOT, file), join(copy, file));
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
     writeFileSync(join(copy, 'candid', 'model.did'), did);
