@@ -294,11 +294,11 @@ export class ChatController {
     });
     // The session whose cache ends with `parent` goes on with this question; otherwise the history is replayed.
     const owner = parent?.sessionId !== undefined ? parent : undefined;
-    const seed = chooseSeed(this.#getSettings());
-    await this.#generate(conversation, question, seed, {
-      prompt,
+    const replayed = replayPrompt(history, prompt);
+    await this.#generate(conversation, question, chooseSeed(this.#getSettings()), {
+      prompt: owner ? prompt : replayed,
       sessionId: owner ? BigInt(owner.sessionId!) : undefined,
-      replayPrompt: replayPrompt(history, prompt),
+      replayPrompt: replayed,
       owner,
     });
   }
@@ -426,9 +426,10 @@ export class ChatController {
     answer.stats = statsNow();
     this.#generations.delete(conversation.id);
     this.#store.pin(conversation.id, false);
-    if (this.#store.get(conversation.id)) await this.#persist(conversation);
-    else this.#endSession(answer.sessionId); // deleted while the answer was being generated
+    const saved = this.#persist(conversation);
+    if (!this.#store.get(conversation.id)) this.#endSession(answer.sessionId); // deleted while it was generated
     this.#emit('changed');
+    await saved;
   }
 
   /** Saves the conversation, unless it was deleted (`create` saves a new one). */

@@ -45,6 +45,7 @@ export class ConversationStore {
   /** Conversations this tab is generating in: its copy wins over what other tabs write. */
   readonly #pinned = new Set<string>();
   readonly #channel: BroadcastChannel | undefined;
+  #closed = false;
 
   private constructor(
     private readonly db: IDBDatabase | undefined,
@@ -123,7 +124,7 @@ export class ConversationStore {
 
   /** Tells the other tabs. */
   post(message: TabMessage): void {
-    this.#channel?.postMessage(message);
+    if (!this.#closed) this.#channel?.postMessage(message);
   }
 
   /** While pinned, other tabs' writes to this conversation are not taken in. */
@@ -181,6 +182,7 @@ export class ConversationStore {
   }
 
   close(): void {
+    this.#closed = true;
     this.#channel?.close();
     this.db?.close();
   }

@@ -43,12 +43,12 @@ export function statsItems(stats: AnswerStats): string[] {
 export function liveStatsItems(generation: Generation, now: number): string[] {
   if (generation.firstReplyAt === undefined) return [];
   const { calls, generatedTokens } = generation.snapshot;
-  const elapsed = now - generation.startedAt;
+  const elapsed = generation.priorElapsedMs + now - generation.startedAt;
   return [
     plural(calls, 'call'),
     plural(generatedTokens, 'token'),
     generatedTokens > 0 ? formatRate(generatedTokens, elapsed) : undefined,
-    formatSeconds(generation.priorElapsedMs + elapsed),
+    formatSeconds(elapsed),
   ].filter((item) => item !== undefined);
 }
 

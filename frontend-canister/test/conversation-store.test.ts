@@ -70,7 +70,12 @@ describe('ConversationStore', () => {
     const followUp = first.get('from-first')!;
     addMessage(followUp, { id: 'x', parentId: 'from-first-u', role: 'assistant', text: 'Hello' });
     await first.save(followUp);
-    expect((await tab(name, storage)).list().map((c) => c.id).sort()).toEqual(['from-first', 'from-second']);
+    expect(
+      (await tab(name, storage))
+        .list()
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(['from-first', 'from-second']);
   });
 
   it("hears other tabs' deletions, and keeps its own copy of a pinned conversation", async () => {

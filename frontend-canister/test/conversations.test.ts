@@ -43,19 +43,42 @@ describe('conversation tree', () => {
     addMessage(c, message('u2b', 'a1', 'user', 'edited'));
     addMessage(c, message('a2b', 'u2b', 'assistant'));
     expect(ids(visiblePath(c))).toEqual(['u1', 'a1', 'u2b', 'a2b']);
-    expect(ids(versionsOf(c, c.messages.find((m) => m.id === 'u2')!))).toEqual(['u2', 'u2b']);
+    expect(
+      ids(
+        versionsOf(
+          c,
+          c.messages.find((m) => m.id === 'u2')!,
+        ),
+      ),
+    ).toEqual(['u2', 'u2b']);
 
     // Back to the first version of the question: its own answer comes back with it.
-    expect(showVersion(c, c.messages.find((m) => m.id === 'u2b')!, -1)).toBe(true);
+    expect(
+      showVersion(
+        c,
+        c.messages.find((m) => m.id === 'u2b')!,
+        -1,
+      ),
+    ).toBe(true);
     expect(ids(visiblePath(c))).toEqual(['u1', 'a1', 'u2', 'a2']);
-    expect(showVersion(c, c.messages.find((m) => m.id === 'u2')!, -1)).toBe(false);
+    expect(
+      showVersion(
+        c,
+        c.messages.find((m) => m.id === 'u2')!,
+        -1,
+      ),
+    ).toBe(false);
   });
 
   it('keeps earlier answers as versions when an answer is regenerated', () => {
     const c = branched();
     addMessage(c, message('a1b', 'u1', 'assistant'));
     expect(ids(visiblePath(c))).toEqual(['u1', 'a1b']);
-    showVersion(c, c.messages.find((m) => m.id === 'a1b')!, -1);
+    showVersion(
+      c,
+      c.messages.find((m) => m.id === 'a1b')!,
+      -1,
+    );
     expect(ids(visiblePath(c))).toEqual(['u1', 'a1', 'u2', 'a2']);
   });
 

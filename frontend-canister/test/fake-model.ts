@@ -1,4 +1,5 @@
 import type { Status, TokenizeResult, TurnProgress, TurnRequest, TurnResult } from '../src/bindings/model.did';
+import type { GenerationLocks } from '../src/generation-locks';
 
 interface FakeSession {
   promptTokensLeft: number;
@@ -196,5 +197,30 @@ export class MemoryStorage implements Storage {
   setItem(key: string, value: string): void {
     if (this.failWrites) throw new DOMException('Quota exceeded', 'QuotaExceededError');
     this.#items.set(key, value);
+  }
+}
+
+/** Generation locks shared by the "tabs" of a test, like the Web Locks of one browser profile. */
+export class SharedLocks {
+  readonly #held = new Set<string>();
+  readonly #waiters = new Map<string, Array<() => void>>();
+
+  locks(): GenerationLocks {
+    return {
+      hold: async (id) => {
+        if (this.#held.has(id)) return undefined;
+        this.#held.add(id);
+        return () => {
+          this.#held.delete(id);
+          for (const wake of this.#waiters.get(id) ?? []) wake();
+          this.#waiters.delete(id);
+        };
+      },
+      held: async () => new Set(this.#held),
+      released: (id) =>
+        this.#held.has(id)
+          ? new Promise<void>((resolve) => this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), resolve]))
+          : Promise.resolve(),
+    };
   }
 }
