@@ -68,6 +68,7 @@ export async function openBrowser({ viewport = DESKTOP } = {}) {
   page.on('dialog', (dialog) => dialog.accept());
   return {
     page,
+    context,
     consoleErrors,
     async close() {
       await context.close();
@@ -128,16 +129,64 @@ export async function finishedAnswer(page, index, timeout = 180_000) {
   };
 }
 
-/** "3 calls · 12 tokens · 40 in context · 1.2 B instructions · 4.1 s · seed 42 · token limit" */
+/** "3 calls · 12 tokens · 4.1 tokens/s · 1,040 in context · 1.2 B instructions · 4.1 s · seed 42 · token limit" */
 export function parseStats(line) {
-  const number = (pattern) => Number(line.match(pattern)?.[1] ?? NaN);
+  const number = (pattern) => Number(line.match(pattern)?.[1]?.replaceAll(',', '') ?? NaN);
   return {
     line,
-    calls: number(/(\d+) calls?/),
-    tokens: number(/(\d+) tokens?/),
-    context: number(/(\d+) in context/),
+    calls: number(/([\d,]+) calls?\b/),
+    tokens: number(/([\d,]+) tokens?\b(?!\/)/),
+    context: number(/([\d,]+) in context/),
     seed: line.match(/seed (\d+)/)?.[1],
   };
+}
+
+/**
+ * The conversations the page keeps in IndexedDB, read in the page. A database the page has not created yet
+ * reads as none (and is not created).
+ */
+export function storedConversations(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('gpt2-chat');
+        open.onupgradeneeded = () => open.transaction.abort();
+        open.onerror = () => resolve([]);
+        open.onsuccess = () => {
+          const request = open.result.transaction('conversations').objectStore('conversations').getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        };
+      }),
+  );
+}
+
+/** Writes a conversation record as the page would (the page must have opened its database). */
+export function putConversation(page, conversation) {
+  return page.evaluate(
+    (record) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('gpt2-chat');
+        open.onsuccess = () => {
+          const transaction = open.result.transaction('conversations', 'readwrite');
+          transaction.objectStore('conversations').put(record);
+          transaction.oncomplete = () => resolve();
+          transaction.onerror = () => reject(transaction.error);
+        };
+        open.onerror = () => reject(open.error);
+      }),
+    conversation,
+  );
+}
+
+/** Counts the update calls (start_turn, continue_turn, …) the page sends from now on. */
+export function countUpdateCalls(page) {
+  const calls = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && /\/api\/v\d\/canister\/[^/]+\/call$/.test(new URL(request.url()).pathname))
+      calls.push(request.url());
+  });
+  return () => calls.length;
 }
 
 export const cspViolations = (errors) => errors.filter((e) => /Content Security Policy/i.test(e));
