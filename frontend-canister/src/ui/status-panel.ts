@@ -66,7 +66,12 @@ export class StatusPanel {
 
   #setState(state: ModelState, problem?: string, summary?: string): void {
     this.#pill.dataset.state = state;
-    this.#pill.textContent = summary ?? PILL_TEXT[state];
+    // Narrow screens keep the model's name and drop its size and precision.
+    const [name, ...details] = (summary ?? PILL_TEXT[state]).split(' · ');
+    this.#pill.replaceChildren(
+      name,
+      ...(details.length ? [h('span', { class: 'pill-details', text: ` · ${details.join(' · ')}` })] : []),
+    );
     this.options.onProblem(problem);
   }
 
