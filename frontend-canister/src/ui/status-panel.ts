@@ -68,10 +68,9 @@ export class StatusPanel {
     this.#pill.dataset.state = state;
     // Narrow screens keep the model's name and drop its size and precision.
     const [name, ...details] = (summary ?? PILL_TEXT[state]).split(' · ');
-    this.#pill.replaceChildren(
-      name,
-      ...(details.length ? [h('span', { class: 'pill-details', text: ` · ${details.join(' · ')}` })] : []),
-    );
+    const label = h('span', { text: name });
+    if (details.length) label.append(h('span', { class: 'pill-details', text: ` · ${details.join(' · ')}` }));
+    this.#pill.replaceChildren(label);
     this.options.onProblem(problem);
   }
 
