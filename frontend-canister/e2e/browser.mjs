@@ -1,6 +1,6 @@
 // Shared helpers for the end-to-end tests: Debian's Chromium driven by playwright-core against a
 // page served by the project's local replica (or any deployment), given as CHAT_URL.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -190,3 +190,22 @@ export function countUpdateCalls(page) {
 }
 
 export const cspViolations = (errors) => errors.filter((e) => /Content Security Policy/i.test(e));
+
+/** Saves a screenshot as e2e/screenshots/<name>.png. */
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname });
+}
+
+/** Waits until the n-th answer (0-based) shows at least `count` generated tokens in its stats. */
+export function tokensShown(page, count, index = 0) {
+  return page.waitForFunction(
+    ([n, i]) => {
+      const stats = document.querySelectorAll('[data-role="assistant"] [data-testid="answer-stats"]')[i];
+      const match = stats?.textContent.match(/([\d,]+) tokens?\b(?!\/)/);
+      return match && Number(match[1].replaceAll(',', '')) >= n;
+    },
+    [count, index],
+    { timeout: 300_000 },
+  );
+}

@@ -17,6 +17,7 @@ import {
   putConversation,
   send,
   storedConversations,
+  tokensShown,
 } from './browser.mjs';
 import { jvm } from '../../model-canister/src/test/node/canister/support.mjs';
 
@@ -89,14 +90,7 @@ test('stop halts generation between calls and keeps what arrived', needsChat, as
   await applySettings(page, { maxTokens: 200, callBudget: CALL_BUDGET });
 
   await send(page, 'Tell me a long story about a dragon.');
-  await page.waitForFunction(
-    () =>
-      /\b([2-9]|\d{2,}) tokens\b/.test(
-        document.querySelector('[data-role="assistant"] [data-testid="answer-stats"]')?.textContent ?? '',
-      ),
-    null,
-    { timeout: 300_000 },
-  );
+  await tokensShown(page, 2);
   await byTestId(page, 'stop').click();
   const answer = await finishedAnswer(page, 0);
 

@@ -2,11 +2,9 @@
 // settings saved with Enter, over-long prompts refused before any call, a status that recovers by itself, answer
 // versions and edits, raw HTML shown as text. CHAT_URL: the chat page with a loaded model.
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import {
   MOBILE,
-  SCREENSHOTS,
   answers,
   applySettings,
   byTestId,
@@ -18,31 +16,15 @@ import {
   openChat,
   parseStats,
   putConversation,
+  screenshot,
   send,
   storedConversations,
+  tokensShown,
 } from './browser.mjs';
 
 const CHAT_URL = process.env.CHAT_URL;
 const CALL_BUDGET = process.env.E2E_CALL_BUDGET ?? '1';
 const needsChat = { ...needsUrl('CHAT_URL', 'the chat page with a loaded model'), timeout: 600_000 };
-
-async function screenshot(page, name) {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname });
-}
-
-/** Waits until the answer being generated shows at least `count` tokens. */
-function tokensShown(page, count, index = 0) {
-  return page.waitForFunction(
-    ([n, i]) => {
-      const stats = document.querySelectorAll('[data-role="assistant"] [data-testid="answer-stats"]')[i];
-      const match = stats?.textContent.match(/([\d,]+) tokens?\b(?!\/)/);
-      return match && Number(match[1].replaceAll(',', '')) >= n;
-    },
-    [count, index],
-    { timeout: 300_000 },
-  );
-}
 
 test('two tabs sending at once keep both conversations after a reload', needsChat, async (t) => {
   const { page: first, context, close } = await openBrowser();
