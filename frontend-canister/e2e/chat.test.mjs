@@ -8,6 +8,7 @@ import {
   answers,
   applySettings,
   byTestId,
+  countUpdateCalls,
   cspViolations,
   finishedAnswer,
   needsUrl,
@@ -209,3 +210,42 @@ test('regenerate adds a version of the answer; the arrows switch between version
   assert.equal(await byTestId(page, 'version-count').innerText(), '1/2');
   assert.equal((await finishedAnswer(page, 0)).stats.line, first.stats.line);
 });
+
+test(
+  'the next continue_turn waits in the queue while one runs; Stop right after Send asks for nothing more',
+  needsChat,
+  async (t) => {
+    const { page, context, close } = await openBrowser();
+    t.after(close);
+    await openChat(page, CHAT_URL);
+    await applySettings(page, { maxTokens: 12, callBudget: CALL_BUDGET });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const isCall = (request) => request.method() === 'POST' && /\/call$/.test(new URL(request.url()).pathname);
+    page.on('request', (request) => isCall(request) && (mostInFlight = Math.max(mostInFlight, ++inFlight)));
+    for (const event of ['requestfinished', 'requestfailed'])
+      page.on(event, (request) => isCall(request) && inFlight--);
+
+    await send(page, 'Count to ten.');
+    const answer = await finishedAnswer(page, 0);
+    assert.equal(answer.outcome, 'done', answer.error);
+    assert.ok(answer.stats.calls > 2, answer.stats.line);
+    assert.equal(mostInFlight, 2, 'one call running and one queued, never more');
+
+    // Stop while the turn's first call runs (held back half a second on its way, as on a slow network): its reply
+    // is shown and no other call is made.
+    await byTestId(page, 'new-chat').click();
+    const updateCalls = countUpdateCalls(page);
+    await context.route(/\/call$/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
+    await send(page, 'Another long answer, please.');
+    await byTestId(page, 'stop').click();
+    const stopped = await finishedAnswer(page, 0);
+    assert.equal(stopped.outcome, 'stopped');
+    assert.equal(stopped.stats.calls, 1, stopped.stats.line);
+    await page.waitForTimeout(1_000);
+    assert.equal(updateCalls(), 1);
+  },
+);

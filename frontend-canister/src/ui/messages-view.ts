@@ -8,7 +8,7 @@ import { byTestId, h } from './dom';
 const STICK_TO_BOTTOM_PX = 80;
 const COPIED_FEEDBACK_MS = 1500;
 const REPLAYED_NOTE = 'The canister had forgotten this conversation, so it was sent again as context.';
-const STOPPED_NOTE = 'Stopped. A call already sent when you pressed Stop still added its words.';
+const STOPPED_NOTE = 'Stopped. Words from calls already on their way when you pressed Stop are included.';
 const INTERRUPTED_NOTE =
   'Interrupted before it finished (the page was closed or reloaded). Continue goes on in the same canister session; Retry answers again.';
 const ELSEWHERE_PHASE = 'Generating in another tab…';
