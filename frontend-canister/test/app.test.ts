@@ -87,6 +87,16 @@ describe('chat page', () => {
     expect(model.method('start_turn')).toHaveLength(1);
   });
 
+  it('sends an example prompt and returns focus to the composer', async () => {
+    const { model } = await mount();
+    const example = $$('example-prompt')[3];
+    example.focus();
+    example.click();
+    expect(document.activeElement).toBe($('prompt-input'));
+    await vi.waitFor(() => expect(model.method('start_turn')).toHaveLength(1));
+    expect((model.method('start_turn')[0] as { prompt: string }).prompt).toBe('What is the capital of France?');
+  });
+
   it('sends with Enter but not with Shift+Enter', async () => {
     const { model } = await mount();
     type('line one', { shiftKey: true });
@@ -240,6 +250,10 @@ describe('chat page', () => {
     type('Another');
     await vi.waitFor(() => expect(model.method('start_turn')).toHaveLength(2));
     expect($$('conversation-busy')).toHaveLength(2);
+    $('stop').focus();
+    $('stop').click();
+    expect(document.activeElement).toBe($('prompt-input'));
+    expect($('stop').textContent).toBe('Stopping…');
 
     model.holding = false;
     await model.release();
