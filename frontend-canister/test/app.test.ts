@@ -45,6 +45,9 @@ async function mount(model = new FakeModel(), dbName = `app${dbCount++}`) {
   return { model, controller, getSettings: () => settings };
 }
 
+/** vi.waitFor with room for a loaded machine (its default gives up after one second). */
+const until = <T>(check: () => T) => vi.waitFor(check, { timeout: 10_000 });
+
 const turnCalls = (model: FakeModel) => model.requests.filter((r) => r.method.endsWith('_turn'));
 
 function type(text: string, options: KeyboardEventInit = {}) {
@@ -73,7 +76,7 @@ describe('chat page', () => {
 
     type('Hello **there**');
 
-    await vi.waitFor(() => expect($$('answer-stats')[0]?.textContent).toMatch(/seed 42/));
+    await until(() => expect($$('answer-stats')[0]?.textContent).toMatch(/seed 42/));
     expect($('empty-state').hidden).toBe(true);
     const [question, answer] = $$('message');
     expect(question.dataset.role).toBe('user');
@@ -93,7 +96,7 @@ describe('chat page', () => {
     example.focus();
     example.click();
     expect(document.activeElement).toBe($('prompt-input'));
-    await vi.waitFor(() => expect(model.method('start_turn')).toHaveLength(1));
+    await until(() => expect(model.method('start_turn')).toHaveLength(1));
     expect((model.method('start_turn')[0] as { prompt: string }).prompt).toBe('What is the capital of France?');
   });
 
@@ -103,7 +106,7 @@ describe('chat page', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(turnCalls(model)).toHaveLength(0);
     type('line one');
-    await vi.waitFor(() => expect(model.method('start_turn')).toHaveLength(1));
+    await until(() => expect(model.method('start_turn')).toHaveLength(1));
   });
 
   it('shows the phase while the answer grows, and stops on Escape', async () => {
@@ -118,7 +121,7 @@ describe('chat page', () => {
     await mount(model);
     type('Hi');
 
-    await vi.waitFor(() => expect($$('message')[1]?.dataset.outcome).toBe('stopped'));
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('stopped'));
     expect(phases).toContain('Reading prompt… 3 tokens left');
     expect(phases).toContain('Generating…');
     expect($$('message-content')[1].textContent!.trim()).toBe('t1 t2');
@@ -133,7 +136,7 @@ describe('chat page', () => {
     model.onCall = () => (liveWhileGenerating ??= $$('message-content')[1]?.getAttribute('aria-busy'));
     await mount(model);
     type('Hi');
-    await vi.waitFor(() => expect($$('answer-stats')[0]?.textContent).toMatch(/seed/));
+    await until(() => expect($$('answer-stats')[0]?.textContent).toMatch(/seed/));
     expect(liveWhileGenerating).toBe('true');
     expect($$('message-content')[1].hasAttribute('aria-busy')).toBe(false);
   });
@@ -142,19 +145,19 @@ describe('chat page', () => {
     const model = new FakeModel();
     model.modelLoaded = false;
     await mount(model);
-    await vi.waitFor(() => expect($('banner').hidden).toBe(false));
+    await until(() => expect($('banner').hidden).toBe(false));
     expect($('banner').textContent).toMatch(/model is not loaded/i);
     expect($('model-pill').dataset.state).toBe('not-loaded');
 
     type('Hi');
-    await vi.waitFor(() => expect($('message-error')).not.toBeNull());
+    await until(() => expect($('message-error')).not.toBeNull());
     expect($('message-error').textContent).toMatch(/model is not loaded/i);
     expect($('regenerate').textContent).toBe('Retry');
   });
 
   it('lists the canister status in the status panel, and names the model in the pill', async () => {
     await mount();
-    await vi.waitFor(() => expect($('model-pill').dataset.state).toBe('ready'));
+    await until(() => expect($('model-pill').dataset.state).toBe('ready'));
     expect($('model-pill').textContent).toBe('Random demo model · 124 M · f32');
     expect($('status-parameters').textContent).toBe('124 M');
     expect($('status-sessions').textContent).toBe('0 of 16');
@@ -164,13 +167,13 @@ describe('chat page', () => {
   it('switches and deletes conversations from the sidebar', async () => {
     const { controller } = await mount();
     type('First');
-    await vi.waitFor(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
     $('new-chat').click();
     expect($('empty-state').hidden).toBe(false);
     expect(document.activeElement).toBe($('prompt-input'));
     type('Second');
-    await vi.waitFor(() => expect($$('conversation-item')).toHaveLength(2));
-    await vi.waitFor(() => expect(controller.busy).toBe(false));
+    await until(() => expect($$('conversation-item')).toHaveLength(2));
+    await until(() => expect(controller.busy).toBe(false));
 
     $$('conversation-item')
       .find((e) => e.textContent === 'First')!
@@ -205,7 +208,7 @@ describe('chat page', () => {
     const { model, controller } = await mount();
     const long = 'word '.repeat(4000);
     type(long);
-    await vi.waitFor(() => expect($('composer-error').hidden).toBe(false));
+    await until(() => expect($('composer-error').hidden).toBe(false));
     expect($('composer-error').textContent).toBe(
       "This message is too long for the model: 4,005 tokens; the model's context holds 1,024. Shorten it.",
     );
@@ -217,11 +220,11 @@ describe('chat page', () => {
 
   it('counts the tokens of the message being typed against the context', async () => {
     const { model } = await mount();
-    await vi.waitFor(() => expect($('model-pill').dataset.state).toBe('ready'));
+    await until(() => expect($('model-pill').dataset.state).toBe('ready'));
     const input = $<HTMLTextAreaElement>('prompt-input');
     input.value = 'three small words';
     input.dispatchEvent(new Event('input'));
-    await vi.waitFor(() => expect($('token-count').textContent).toBe('8 / 1,024 tokens'));
+    await until(() => expect($('token-count').textContent).toBe('8 / 1,024 tokens'));
     expect(model.method('tokenize')).toEqual(['three small words']);
   });
 
@@ -229,10 +232,10 @@ describe('chat page', () => {
     const model = new FakeModel();
     model.reachable = false;
     await mount(model);
-    await vi.waitFor(() => expect($('model-pill').dataset.state).toBe('unreachable'));
+    await until(() => expect($('model-pill').dataset.state).toBe('unreachable'));
     expect($('banner').hidden).toBe(false);
     model.reachable = true;
-    await vi.waitFor(() => expect($('model-pill').dataset.state).toBe('ready'), { timeout: 4_000 });
+    await until(() => expect($('model-pill').dataset.state).toBe('ready'));
     expect($('banner').hidden).toBe(true);
   });
 
@@ -241,14 +244,14 @@ describe('chat page', () => {
     model.holding = true;
     const { controller } = await mount(model);
     type('Busy one');
-    await vi.waitFor(() => expect($('stop').hidden).toBe(false));
+    await until(() => expect($('stop').hidden).toBe(false));
     expect($$('conversation-busy')).toHaveLength(1);
 
     $('new-chat').click();
     expect($('stop').hidden).toBe(true);
     expect($('send').hidden).toBe(false);
     type('Another');
-    await vi.waitFor(() => expect(model.method('start_turn')).toHaveLength(2));
+    await until(() => expect(model.method('start_turn')).toHaveLength(2));
     expect($$('conversation-busy')).toHaveLength(2);
     $('stop').focus();
     $('stop').click();
@@ -257,7 +260,7 @@ describe('chat page', () => {
 
     model.holding = false;
     await model.release();
-    await vi.waitFor(() => expect(controller.conversations.every((c) => !controller.isBusy(c.id))).toBe(true));
+    await until(() => expect(controller.conversations.every((c) => !controller.isBusy(c.id))).toBe(true));
     expect($$('conversation-busy')).toHaveLength(0);
   });
 
@@ -265,11 +268,11 @@ describe('chat page', () => {
     const model = new FakeModel();
     await mount(model);
     type('Hi');
-    await vi.waitFor(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
     $('regenerate').click();
     expect(document.activeElement).toBe($('prompt-input'));
-    await vi.waitFor(() => expect($('version-count')?.textContent).toBe('2/2'));
-    await vi.waitFor(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
+    await until(() => expect($('version-count')?.textContent).toBe('2/2'));
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
     $('previous-version').click();
     expect($('version-count').textContent).toBe('1/2');
     expect(document.activeElement).toBe($('next-version'));
@@ -280,13 +283,13 @@ describe('chat page', () => {
     const model = new FakeModel();
     await mount(model);
     type('First question');
-    await vi.waitFor(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
     $('edit-message').click();
     const editor = $<HTMLTextAreaElement>('edit-input');
     expect(document.activeElement).toBe(editor);
     editor.value = 'Better question';
     editor.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
-    await vi.waitFor(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
     expect($$('message-content')[0].textContent).toBe('Better question');
     expect($$('version-count')[0].textContent).toBe('2/2');
     expect((model.method('start_turn') as Array<{ prompt: string }>).map((r) => r.prompt)).toEqual([
@@ -312,7 +315,7 @@ describe('chat page', () => {
     expect($('interrupted-note')).not.toBeNull();
     expect($('regenerate').textContent).toBe('Retry');
     $('continue').click();
-    await vi.waitFor(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
     expect($$('message-content')[1].textContent!.trim()).toBe('t1 t2 t3 t4');
     expect(model.requests.find((r) => r.method.endsWith('_turn'))).toEqual({ method: 'continue_turn', arg: 1n });
   });
@@ -330,7 +333,7 @@ describe('chat page', () => {
     const { controller } = await mount();
     expect($<HTMLButtonElement>('export-markdown').disabled).toBe(true);
     type('Paris question');
-    await vi.waitFor(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
     $('export-markdown').click();
     expect(await read(saved[0])).toBe('# Paris question\n\n## You\n\nParis question\n\n## GPT-2\n\nt1 t2 t3 t4 \n');
     expect(clicks.mock.contexts[0]).toMatchObject({ download: 'paris-question.md' });
