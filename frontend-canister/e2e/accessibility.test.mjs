@@ -1,12 +1,11 @@
 // axe-core checks of the main states, in both themes on desktop and mobile (contrast included).
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import {
   DESKTOP,
   MOBILE,
   applySettings,
+  axeViolations as violations,
   byTestId,
   finishedAnswer,
   needsUrl,
@@ -15,16 +14,7 @@ import {
   send,
 } from './browser.mjs';
 
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const options = { ...needsUrl('CHAT_URL', 'the chat page with a loaded model'), timeout: 300_000 };
-
-/** Violations as "impact rule: selector" lines, so a failure says what to fix. */
-async function violations(page) {
-  // evaluate() runs outside the page's CSP, which forbids injected scripts.
-  await page.evaluate(axeSource);
-  const { violations } = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
-  return violations.flatMap((v) => v.nodes.map((node) => `${v.impact} ${v.id}: ${node.target.join(' ')}`));
-}
 
 for (const colorScheme of ['light', 'dark']) {
   for (const [layout, viewport] of [

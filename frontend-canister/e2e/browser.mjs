@@ -1,6 +1,7 @@
 // Shared helpers for the end-to-end tests: Debian's Chromium driven by playwright-core against a
 // page served by the project's local replica (or any deployment), given as CHAT_URL.
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -55,7 +56,8 @@ export async function openBrowser({ viewport = DESKTOP } = {}) {
   await context.route(
     (url) => !url.pathname.startsWith('/api/'),
     async (route) => {
-      const response = await route.fetch();
+      // A kept-alive connection the server closes just as it is reused resets once; the browser would retry it.
+      const response = await route.fetch().catch(() => route.fetch());
       await route.fulfill({ response, headers: { ...response.headers(), ...headers } });
     },
   );
@@ -208,4 +210,14 @@ export function tokensShown(page, count, index = 0) {
     [count, index],
     { timeout: 300_000 },
   );
+}
+
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's violations as "impact rule: selector" lines, so a failure says what to fix. */
+export async function axeViolations(page) {
+  // evaluate() runs outside the page's CSP, which forbids injected scripts.
+  await page.evaluate(axeSource);
+  const { violations } = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  return violations.flatMap((v) => v.nodes.map((node) => `${v.impact} ${v.id}: ${node.target.join(' ')}`));
 }

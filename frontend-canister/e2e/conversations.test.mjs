@@ -7,6 +7,7 @@ import {
   MOBILE,
   answers,
   applySettings,
+  axeViolations,
   byTestId,
   countUpdateCalls,
   cspViolations,
@@ -246,6 +247,11 @@ test('raw HTML in an answer is shown as text; tables scroll and code has a copy 
   }
   assert.deepEqual(cspViolations(consoleErrors), []);
   await screenshot(page, 'mobile-raw-html-table-code');
+  for (const colorScheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme });
+    assert.deepEqual(await axeViolations(page), [], `tables and code in the ${colorScheme} theme`);
+  }
+  await screenshot(page, 'mobile-raw-html-table-code-dark');
 });
 
 test('parseStats reads grouped numbers', () => {
