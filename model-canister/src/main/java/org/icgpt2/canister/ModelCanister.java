@@ -447,9 +447,15 @@ public final class ModelCanister {
         return new CandidWriter(resultType).value(resultType, Variant.of("Err", message)).toBytes();
     }
 
-    /** The per-call budget asked for; nat64 values beyond the signed range mean "as much as allowed". */
+    /**
+     * The per-call budget asked for; nat64 values beyond the signed range mean "as much as allowed", none means the
+     * streaming schedule ({@link CallBudgetSchedule}).
+     */
     private static long callBudget(Opt budget) {
-        long asked = budget.isPresent() ? (Long) budget.get() : ModelService.MAX_CALL_BUDGET;
+        if (!budget.isPresent()) {
+            return CallBudgetSchedule.ADAPTIVE;
+        }
+        long asked = (Long) budget.get();
         return asked < 0 ? ModelService.MAX_CALL_BUDGET : asked;
     }
 
