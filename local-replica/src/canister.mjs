@@ -18,7 +18,7 @@ import { gunzipSync } from 'node:zlib';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { instrument, COUNTER_EXPORT, START_EXPORT } from './instrument.mjs';
 import { buildIc0, CanisterTrap, outOfInstructions } from './system-api.mjs';
-import { StableMemory, WASM_PAGE } from './stable-memory.mjs';
+import { StableMemory, WASM_PAGE, OS_PAGE } from './stable-memory.mjs';
 import { Kind } from './ic0-imports.mjs';
 import { Principal } from '@icp-sdk/core/principal';
 
@@ -57,12 +57,15 @@ const HEAP_CHUNK = 64 * 1024;
  * unchanged (and never-touched, all-zero) pages alone, so they are neither
  * dirtied nor faulted in.
  */
-function copyChangedChunks(target, source) {
+function copyChangedChunks(target, source, changed = null) {
   for (let at = 0; at < source.length; at += HEAP_CHUNK) {
     const end = Math.min(at + HEAP_CHUNK, source.length);
     const from = source.subarray(at, end);
     const to = target.subarray(at, end);
-    if (Buffer.compare(from, to) !== 0) to.set(from);
+    if (Buffer.compare(from, to) !== 0) {
+      to.set(from);
+      changed?.push(at);
+    }
   }
 }
 
@@ -106,6 +109,7 @@ export class Canister {
     this.envVars = new Map();
     this.chunks = new Map(); // wasm chunk store: sha256 hex -> bytes
     this.current = null; // the execution context while Wasm runs
+    this.stateEpoch = 0; // counts installs: a copy of the canister made before one is stale
   }
 
   newStableMemory() {
@@ -156,15 +160,18 @@ export class Canister {
     return runtime;
   }
 
+  /** Makes the committed heap equal to the live one; returns the offsets of the 64 KiB chunks that changed. */
   commitHeap(runtime) {
-    if (!runtime.memory) return;
+    const changed = [];
+    if (!runtime.memory) return changed;
     const live = new Uint8Array(runtime.memory.buffer);
     if (!runtime.committedHeap || runtime.committedHeap.length !== live.length) {
       const grown = new Uint8Array(live.length);
       if (runtime.committedHeap) grown.set(runtime.committedHeap.subarray(0, Math.min(live.length, runtime.committedHeap.length)));
       runtime.committedHeap = grown;
     }
-    copyChangedChunks(runtime.committedHeap, live);
+    copyChangedChunks(runtime.committedHeap, live, changed);
+    return changed;
   }
 
   /** Restores heap and globals to the last commit; returns the runtime to use from now on. */
@@ -240,10 +247,11 @@ export class Canister {
   }
 
   /**
-   * Executes an update, query or inspect_message entry point.
-   * @returns {{ trap, response, accepted, instructions }}
+   * Executes an update, query or inspect_message entry point. With `withDelta`, a committed update also returns
+   * what it changed (see applyDelta), so a copy of the canister elsewhere can follow.
+   * @returns {{ trap, response, accepted, instructions, delta? }}
    */
-  runMessage(kind, exportName, params) {
+  runMessage(kind, exportName, params, { withDelta = false } = {}) {
     const runtime = this.runtime;
     const ctx = this.context(kind, params);
     const globals = runtime.globals.map((g) => g.value);
@@ -251,15 +259,78 @@ export class Canister {
     runtime.counter.value = ctx.limit;
     const trap = this.invoke(runtime, exportName, ctx);
     const instructions = Number(ctx.limit - runtime.counter.value);
+    let delta;
     if (!trap && kind === Kind.update) {
-      this.commitHeap(runtime);
+      const stablePages = withDelta ? [...this.stable.journal.keys()] : [];
+      const chunks = this.commitHeap(runtime);
       this.stable.commit();
       this.applyEffects(ctx);
+      if (withDelta) {
+        const heap = runtime.committedHeap;
+        delta = {
+          heapBytes: heap ? heap.length : 0,
+          chunks: chunks.map((at) => [at, heap.slice(at, Math.min(at + HEAP_CHUNK, heap.length))]),
+          globals: runtime.globals.map((g) => g.value),
+          stableSizePages: this.stable.sizePages,
+          stablePages: stablePages.map((osPage) => [osPage, this.stable.osPageBytes(osPage).slice()]),
+          certifiedData: ctx.certifiedData,
+          globalTimer: ctx.globalTimer,
+        };
+      }
     } else {
       this.runtime = this.rollbackRuntime(runtime, globals);
       this.stable.rollback();
     }
-    return { trap, response: ctx.response, accepted: ctx.accepted, instructions };
+    return { trap, response: ctx.response, accepted: ctx.accepted, instructions, delta };
+  }
+
+  /** Applies an update's changes made by a copy of this canister (runMessage with `withDelta`) as one commit. */
+  applyDelta(delta) {
+    const runtime = this.runtime;
+    if (runtime.memory) {
+      const grow = (delta.heapBytes - runtime.memory.buffer.byteLength) / WASM_PAGE;
+      if (grow > 0) runtime.memory.grow(grow);
+      const live = new Uint8Array(runtime.memory.buffer);
+      for (const [at, bytes] of delta.chunks) live.set(bytes, at);
+      this.commitHeap(runtime);
+    }
+    runtime.globals.forEach((g, i) => { g.value = delta.globals[i]; });
+    this.stable.begin();
+    if (delta.stableSizePages > this.stable.sizePages) this.stable.grow(delta.stableSizePages - this.stable.sizePages);
+    for (const [osPage, bytes] of delta.stablePages) this.stable.write(osPage * OS_PAGE, bytes);
+    this.stable.commit();
+    this.applyEffects(delta);
+  }
+
+  /** The committed state, for making a copy of this canister in a worker (restoreSnapshot). */
+  snapshot() {
+    return {
+      wasm: this.code.wasm,
+      heap: this.runtime.committedHeap,
+      globals: this.runtime.globals.map((g) => g.value),
+      stableSizePages: this.stable.sizePages,
+      stablePages: this.stable.pages,
+      certifiedData: this.certifiedData,
+      globalTimer: this.globalTimer,
+    };
+  }
+
+  /** Becomes a copy of the canister whose snapshot() this is. */
+  restoreSnapshot(snapshot) {
+    const code = compileCode(snapshot.wasm, this.idText);
+    const runtime = this.createRuntime(code, snapshot.heap ? snapshot.heap.length / WASM_PAGE : undefined);
+    if (runtime.memory) {
+      new Uint8Array(runtime.memory.buffer).set(snapshot.heap);
+      runtime.committedHeap = snapshot.heap;
+    }
+    runtime.globals.forEach((g, i) => { g.value = snapshot.globals[i]; });
+    this.stable = this.newStableMemory();
+    this.stable.sizePages = snapshot.stableSizePages;
+    this.stable.pages = snapshot.stablePages;
+    this.runtime = runtime;
+    this.code = code;
+    this.certifiedData = snapshot.certifiedData;
+    this.globalTimer = snapshot.globalTimer;
   }
 
   /**
@@ -322,6 +393,7 @@ export class Canister {
     this.stable.commit();
     this.runtime = runtime;
     this.code = code;
+    this.stateEpoch++;
     this.installArg = arg;
     if (mode !== 'restore') this.version++;
     if (!keepsStable) { this.certifiedData = new Uint8Array(0); this.globalTimer = 0n; }

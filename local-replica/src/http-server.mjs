@@ -133,6 +133,7 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       const body = { reject_code: reject.rejectCode, reject_message: reject.rejectMessage, error_code: reject.errorCode };
       return cbor(res, 200, version === 'v2' ? body : { status: 'non_replicated_rejection', ...body });
     }
+    if (replica.timing) return handleTimedCall(res, version, params);
     if (version === 'v2') {
       const key = bytesToHex(requestId);
       if (!replica.requests.has(key)) replica.requests.set(key, { status: 'received' });
@@ -140,11 +141,30 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       setImmediate(() => replica.executeUpdate(params));
       return undefined;
     }
-    const record = replica.executeUpdate(params);
+    return replyCertified(res, requestId, replica.executeUpdate(params));
+  }
+
+  function replyCertified(res, requestId, record) {
     return cbor(res, 200, {
       status: 'replied',
       certificate: certificate([['request_status', [[requestId, requestStatusEntries(record)]]]]),
     });
+  }
+
+  /**
+   * With IC timing, as the IC answers: v2 at once with 202; v3/v4 when the reply is certified, or with 202 once
+   * the synchronous call timeout (simulated seconds) has passed, after which the agent polls read_state.
+   */
+  async function handleTimedCall(res, version, params) {
+    const certified = replica.submitUpdate(params);
+    if (version === 'v2') {
+      send(res, 202, new Uint8Array(0), 'application/cbor');
+      return undefined;
+    }
+    const timeout = replica.timing.clock.sleep(replica.timing.syncCallTimeoutSeconds).then(() => null);
+    const record = await Promise.race([certified, timeout]);
+    if (!record) return send(res, 202, new Uint8Array(0), 'application/cbor');
+    return replyCertified(res, params.requestId, record);
   }
 
   async function handleQuery(req, res, urlCanister) {

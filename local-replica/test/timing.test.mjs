@@ -1,0 +1,127 @@
+// IC timing (`icTiming`): rounds, slices, per-canister queues, concurrency between canisters, the synchronous
+// call timeout and queries during a long update. Expected rounds are computed by hand from the model in
+// src/ic-timing.mjs: a message received in round a starts in round a + 1 (or when its canister is free), runs
+// ceil(N / slice) rounds, and is certified at the end of the round after the one it finished in.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
+import { pollForResponse } from '@icp-sdk/core/agent';
+import { startTestReplica, newAgent, newIdentity, deploy, wat2wasm, Actor } from '../testing/helpers.mjs';
+import { BURN_WAT, burnIdl } from '../testing/canisters.mjs';
+
+const SLICE = 1_000_000;
+// burn(n) costs 7 instructions per iteration plus under 2,000 for arguments and reply (see BURN_WAT):
+const SHORT = 100; //           ~2.3 k instructions: 1 slice
+const THREE_SLICES = 400_000; // 2.80 M: 3 slices
+const SEVEN_SLICES = 990_000; // 6.93 M: 7 slices
+
+async function setup(timing) {
+  const running = await startTestReplica({ icTiming: { instructionsPerSlice: SLICE, timeScale: 0.02, ...timing } });
+  const agent = await newAgent(running.url, newIdentity());
+  const wasm = wat2wasm(BURN_WAT);
+  const [x, y] = [await deploy(agent, wasm), await deploy(agent, wasm)];
+  return { ...running, agent, x, y };
+}
+
+/** Submits burn(n) to `canister` directly (no HTTP, so the arrival round is exact). */
+function burn(replica, canister, n) {
+  return replica.submitUpdate({
+    canisterId: Principal.from(canister).toUint8Array(),
+    method: 'burn',
+    arg: new Uint8Array(IDL.encode([IDL.Nat32], [n])),
+    caller: newIdentity().getPrincipal().toUint8Array(),
+    requestId: crypto.randomBytes(32),
+  });
+}
+
+const order = (record) => IDL.decode([IDL.Nat32], record.reply)[0];
+
+test('a message of N instructions is certified 1 + ceil(N / slice) + 1 rounds after the round it arrived in', async () => {
+  const { replica, x, close } = await setup();
+  try {
+    const a = replica.timing.round();
+    const short = await burn(replica, x, SHORT);
+    assert.equal(short.certifiedAt, a + 1 + 1 + 1); // starts a+1, finishes a+1, certified at the end of a+2
+    const b = replica.timing.round();
+    const long = await burn(replica, x, THREE_SLICES);
+    const { instructions } = replica.messages.findLast((m) => m.method === 'burn');
+    assert.ok(instructions > 7 * THREE_SLICES && instructions < 7 * THREE_SLICES + 2000, `${instructions}`);
+    assert.equal(long.certifiedAt, b + 1 + 3 + 1); // runs in b+1..b+3, certified at the end of b+4
+    assert.ok(replica.timing.seconds() >= long.certifiedAt);
+  } finally {
+    await close();
+  }
+});
+
+test("one canister's queue is served in order, each message after the previous one", async () => {
+  const { replica, x, close } = await setup();
+  try {
+    const a = replica.timing.round();
+    const replies = await Promise.all([burn(replica, x, THREE_SLICES), burn(replica, x, SHORT), burn(replica, x, SHORT)]);
+    assert.deepEqual(replies.map(order), [1, 2, 3]);
+    // rounds a+1..a+3, then a+4, then a+5; each certified the round after
+    assert.deepEqual(replies.map((r) => r.certifiedAt), [a + 5, a + 6, a + 7]);
+  } finally {
+    await close();
+  }
+});
+
+test("two canisters run concurrently: one's long message does not delay the other's", async () => {
+  const { replica, x, y, close } = await setup();
+  try {
+    const a = replica.timing.round();
+    const [longX, longY] = await Promise.all([burn(replica, x, THREE_SLICES), burn(replica, y, THREE_SLICES)]);
+    assert.deepEqual([longX.certifiedAt, longY.certifiedAt], [a + 5, a + 5]);
+    const b = replica.timing.round();
+    const [sevenX, shortY] = await Promise.all([burn(replica, x, SEVEN_SLICES), burn(replica, y, SHORT)]);
+    assert.equal(shortY.certifiedAt, b + 3);
+    assert.equal(sevenX.certifiedAt, b + 1 + 7 + 1);
+    assert.deepEqual([order(sevenX), order(shortY)], [2, 2]);
+  } finally {
+    await close();
+  }
+});
+
+test('a v3 call answers 202 past the synchronous timeout, and the agent gets the reply by polling read_state', async () => {
+  const { agent, x, close } = await setup({ syncCallTimeoutSeconds: 4, timeScale: 0.1 });
+  try {
+    const call = (n) => agent.call(x, { methodName: 'burn', arg: IDL.encode([IDL.Nat32], [n]), effectiveCanisterId: x });
+    const quick = await call(SHORT); // certified about 2.5 rounds after it arrives: within the timeout
+    assert.equal(quick.response.status, 200);
+    const slow = await call(SEVEN_SLICES); // about 9.5 rounds: past it
+    assert.equal(slow.response.status, 202);
+    assert.equal(slow.response.body, null);
+    const { reply } = await pollForResponse(agent, x, slow.requestId);
+    assert.equal(IDL.decode([IDL.Nat32], reply)[0], 2);
+    // the actor (v4 call, then polling) sees the same
+    const actor = Actor.createActor(burnIdl, { agent, canisterId: x });
+    assert.equal(await actor.burn(SEVEN_SLICES), 3);
+  } finally {
+    await close();
+  }
+});
+
+test('a query answers at once from the last committed state while a long update executes', async () => {
+  // real IC slices, so the update takes a few seconds of real execution
+  const { replica, agent, x, close } = await setup({ instructionsPerSlice: 2_000_000_000, timeScale: 0.1 });
+  try {
+    const actor = Actor.createActor(burnIdl, { agent, canisterId: x });
+    const update = actor.burn(1_400_000_000); // 9.8 B instructions
+    const executing = () => replica.messages.findLast((m) => m.method === 'burn') === undefined
+      && [...replica.requests.values()].some((r) => r.status === 'processing');
+    while (!executing()) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = performance.now();
+    assert.equal(await actor.count(), 0);
+    const ms = performance.now() - started;
+    assert.ok(executing(), 'the update was still executing when the query answered');
+    assert.ok(ms < 1000, `the query took ${ms} ms`);
+    assert.equal(await update, 1);
+    assert.equal(await actor.count(), 1); // the committed update is visible to queries
+  } finally {
+    await close();
+  }
+});
