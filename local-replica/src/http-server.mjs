@@ -10,6 +10,7 @@
 //   GET  /_/messages, DELETE /_/messages        the instruction log (JSON)
 //   GET  /_/canisters                           canisters (JSON)
 //   GET  /_/names, POST /_/names                canister names for the ic_env cookie (local only)
+//   GET  /_/time                                the simulated IC time, with --ic-timing (JSON)
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -232,6 +233,9 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       })));
     }
     if (route === 'names' && req.method === 'GET') return json(res, 200, Object.fromEntries(replica.names));
+    if (route === 'time' && req.method === 'GET') {
+      return json(res, 200, replica.timing ? { seconds: replica.timing.seconds(), round: replica.timing.round() } : { seconds: null, round: null });
+    }
     if (route === 'names' && req.method === 'POST') {
       if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, 'POST /_/names is only accepted from localhost');
       return readBody(req, 64 * 1024).then((body) => {

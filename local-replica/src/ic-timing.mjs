@@ -121,7 +121,8 @@ export class IcTiming {
     if (!queue) this.queues.set(queueKey, queue = { waiting: [], busy: false, freeRound: 0 });
     return new Promise((resolve, reject) => {
       queue.waiting.push({ inducted: this.round() + this.roundsBeforeExecution, execute, resolve, reject });
-      this.pump(queue);
+      // not in the caller's turn: messages submitted together are received in the same round
+      queueMicrotask(() => this.pump(queue));
     });
   }
 

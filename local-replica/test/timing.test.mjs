@@ -26,15 +26,25 @@ async function setup(timing) {
   return { ...running, agent, x, y };
 }
 
-/** Submits burn(n) to `canister` directly (no HTTP, so the arrival round is exact). */
-function burn(replica, canister, n) {
-  return replica.submitUpdate({
-    canisterId: Principal.from(canister).toUint8Array(),
-    method: 'burn',
-    arg: new Uint8Array(IDL.encode([IDL.Nat32], [n])),
-    caller: newIdentity().getPrincipal().toUint8Array(),
-    requestId: crypto.randomBytes(32),
-  });
+const caller = newIdentity().getPrincipal().toUint8Array();
+
+/** The ingress message burn(n) to `canister`. */
+const burnCall = (canister, n) => ({
+  canisterId: Principal.from(canister).toUint8Array(),
+  method: 'burn',
+  arg: new Uint8Array(IDL.encode([IDL.Nat32], [n])),
+  caller,
+  requestId: crypto.randomBytes(32),
+});
+
+/**
+ * Submits the messages directly (no HTTP) in one go and returns the round they arrived in and their certified
+ * records, so the arrival round is exact.
+ */
+async function submit(replica, messages) {
+  const round = replica.timing.round();
+  const records = await Promise.all(messages.map((message) => replica.submitUpdate(message)));
+  return { round, records };
 }
 
 const order = (record) => IDL.decode([IDL.Nat32], record.reply)[0];
@@ -42,11 +52,9 @@ const order = (record) => IDL.decode([IDL.Nat32], record.reply)[0];
 test('a message of N instructions is certified 1 + ceil(N / slice) + 1 rounds after the round it arrived in', async () => {
   const { replica, x, close } = await setup();
   try {
-    const a = replica.timing.round();
-    const short = await burn(replica, x, SHORT);
+    const { round: a, records: [short] } = await submit(replica, [burnCall(x, SHORT)]);
     assert.equal(short.certifiedAt, a + 1 + 1 + 1); // starts a+1, finishes a+1, certified at the end of a+2
-    const b = replica.timing.round();
-    const long = await burn(replica, x, THREE_SLICES);
+    const { round: b, records: [long] } = await submit(replica, [burnCall(x, THREE_SLICES)]);
     const { instructions } = replica.messages.findLast((m) => m.method === 'burn');
     assert.ok(instructions > 7 * THREE_SLICES && instructions < 7 * THREE_SLICES + 2000, `${instructions}`);
     assert.equal(long.certifiedAt, b + 1 + 3 + 1); // runs in b+1..b+3, certified at the end of b+4
@@ -59,8 +67,7 @@ test('a message of N instructions is certified 1 + ceil(N / slice) + 1 rounds af
 test("one canister's queue is served in order, each message after the previous one", async () => {
   const { replica, x, close } = await setup();
   try {
-    const a = replica.timing.round();
-    const replies = await Promise.all([burn(replica, x, THREE_SLICES), burn(replica, x, SHORT), burn(replica, x, SHORT)]);
+    const { round: a, records: replies } = await submit(replica, [burnCall(x, THREE_SLICES), burnCall(x, SHORT), burnCall(x, SHORT)]);
     assert.deepEqual(replies.map(order), [1, 2, 3]);
     // rounds a+1..a+3, then a+4, then a+5; each certified the round after
     assert.deepEqual(replies.map((r) => r.certifiedAt), [a + 5, a + 6, a + 7]);
@@ -72,11 +79,9 @@ test("one canister's queue is served in order, each message after the previous o
 test("two canisters run concurrently: one's long message does not delay the other's", async () => {
   const { replica, x, y, close } = await setup();
   try {
-    const a = replica.timing.round();
-    const [longX, longY] = await Promise.all([burn(replica, x, THREE_SLICES), burn(replica, y, THREE_SLICES)]);
+    const { round: a, records: [longX, longY] } = await submit(replica, [burnCall(x, THREE_SLICES), burnCall(y, THREE_SLICES)]);
     assert.deepEqual([longX.certifiedAt, longY.certifiedAt], [a + 5, a + 5]);
-    const b = replica.timing.round();
-    const [sevenX, shortY] = await Promise.all([burn(replica, x, SEVEN_SLICES), burn(replica, y, SHORT)]);
+    const { round: b, records: [sevenX, shortY] } = await submit(replica, [burnCall(x, SEVEN_SLICES), burnCall(y, SHORT)]);
     assert.equal(shortY.certifiedAt, b + 3);
     assert.equal(sevenX.certifiedAt, b + 1 + 7 + 1);
     assert.deepEqual([order(sevenX), order(shortY)], [2, 2]);

@@ -1,0 +1,144 @@
+// What users feel on mainnet, measured by `scripts/bench --streaming` under local-replica's mainnet timing model
+// (simulated IC seconds): time to first token, seconds between visible updates and tokens per second, for the
+// fewest-calls way of calling the canister (every call at the 36 B maximum, the next one sent when a reply arrives)
+// and for its adaptive budgets (no call_budget; the client keeps one continue_turn queued behind the running call).
+
+import { B } from './bench.mjs';
+
+/** The fewest-calls mode's budget: the canister's maximum per call (ModelService.MAX_CALL_BUDGET). */
+export const FEWEST_CALLS_BUDGET = 36 * B;
+
+export const MODES = [
+  { key: 'fewest', title: 'Fewest calls (36 B per call, next call sent on each reply)', callBudget: FEWEST_CALLS_BUDGET, queued: 0 },
+  { key: 'adaptive', title: 'Adaptive budgets (no call_budget, one call kept queued)', callBudget: null, queued: 1 },
+];
+
+/** A prompt of `length` ids that are no stop tokens (the seed benchmark's [1, 2, 3, 4] pattern, shifted). */
+export function streamingPromptIds(length, offset = 0) {
+  return Array.from({ length }, (_, i) => 1 + ((i + offset) % 4));
+}
+
+/**
+ * Runs one turn as a chat page would and times it on `clock` (simulated seconds).
+ * `model`: the actor; returns { sessionId, sent, updates: [{ at, tokens }], done, tokens, calls }.
+ */
+export async function runTurn({ model, clock, sessionId = null, promptIds, maxNewTokens, mode }) {
+  const settings = {
+    max_new_tokens: maxNewTokens, temperature: 0, top_k: 0, top_p: 1, seed: 0n,
+    call_budget: mode.callBudget === null ? [] : [BigInt(mode.callBudget)],
+  };
+  const sent = clock();
+  const updates = [];
+  let tokens = 0;
+  let calls = 0;
+  let done = false;
+  const record = (progress, what) => {
+    calls++;
+    if ('Err' in progress) throw new Error(`${what}: ${progress.Err}`);
+    const ok = progress.Ok;
+    if (ok.token_ids.length) updates.push({ at: clock() - sent, tokens: ok.token_ids.length });
+    tokens += ok.token_ids.length;
+    if (ok.done) done = true;
+    return ok;
+  };
+  // One call runs while `mode.queued` more wait behind it; a reply sends the next one.
+  const inFlight = new Set();
+  const send = (id) => {
+    const call = model.continue_turn(id).then((progress) => {
+      inFlight.delete(call);
+      record(progress, 'continue_turn');
+    });
+    inFlight.add(call);
+  };
+  const start = model.start_turn({ session_id: sessionId === null ? [] : [sessionId], prompt: '', prompt_ids: [promptIds], settings });
+  // A follow-up's session id is known: its first continue_turn can be queued behind start_turn at once.
+  if (sessionId !== null) for (let i = 0; i < mode.queued; i++) send(sessionId);
+  const first = record(await start, 'start_turn');
+  const id = first.session_id;
+  while (!done) {
+    while (inFlight.size < 1 + mode.queued) send(id);
+    await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight); // calls already queued return without tokens
+  return { sessionId: id, updates, tokens, calls, total: updates.length ? updates.at(-1).at : clock() - sent };
+}
+
+/** Time to first token, the largest and mean gap between visible updates, tokens per second. */
+export function summarize(turn) {
+  const times = turn.updates.map((u) => u.at);
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  return {
+    firstToken: times[0] ?? null,
+    maxGap: gaps.length ? Math.max(...gaps) : null,
+    meanGap: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null,
+    total: turn.total,
+    tokens: turn.tokens,
+    tokensPerSecond: turn.tokens / turn.total,
+    calls: turn.calls,
+  };
+}
+
+const s = (seconds) => (seconds === null ? '—' : `${seconds.toFixed(1)} s`);
+
+/** The Markdown section for docs/benchmark.md. */
+export function renderStreamingSection({ results, meta }) {
+  const row = (label, pick) => `| ${label} | ${MODES.map((m) => pick(results[m.key])).join(' | ')} |`;
+  const users = (r) => r.users;
+  const lines = [
+    STREAMING_HEADING,
+    '',
+    `Measured by \`scripts/bench --streaming\` on ${meta.date}: commit ${meta.commit}, ${meta.machine}, Node ${meta.node}; ${meta.duration} in all.`,
+    '',
+    `local-replica runs the calls under its mainnet timing model (\`--ic-timing mainnet\`: ${meta.timing}). All times are `
+      + `**simulated IC seconds**, from the moment the client sends the call to the moment it holds the certified reply: the `
+      + `replica's clock ran at ${meta.timeScale}× real time (\`--time-scale ${meta.timeScale}\`) and waits for the host whenever `
+      + 'it executes slower than the IC would, so the figures do not depend on this machine\'s speed; the client\'s own work '
+      + `(signing, certificate checks) runs in real time and counts ${1 / meta.timeScale}× in simulated time. The synchronous call `
+      + 'endpoint waits for every reply here (no 202 fallback), so the agent\'s real-time polling does not distort the compressed clock. '
+      + `Model: a random GPT-2 of the real shape (${meta.shape}), f32 weights; greedy decoding; prompts of ${meta.promptTokens} token ids; `
+      + `answers of ${meta.maxNewTokens} tokens.`,
+    '',
+    `| | ${MODES.map((m) => m.title).join(' | ')} |`,
+    `|---|${MODES.map(() => '---:').join('|')}|`,
+    row(`New chat, ${meta.promptTokens}-token prompt: first token`, (r) => s(r.newChat.firstToken)),
+    row('New chat: largest / mean gap between visible updates', (r) => `${s(r.newChat.maxGap)} / ${s(r.newChat.meanGap)}`),
+    row(`New chat: ${meta.maxNewTokens}-token answer, total`, (r) => `${s(r.newChat.total)} (${r.newChat.tokens} tokens, ${r.newChat.calls} calls)`),
+    row('New chat: tokens per second', (r) => r.newChat.tokensPerSecond.toFixed(2)),
+    row(`Follow-up turn, ${meta.promptTokens}-token prompt: first token`, (r) => s(r.followUp.firstToken)),
+    row('Follow-up: largest / mean gap between visible updates', (r) => `${s(r.followUp.maxGap)} / ${s(r.followUp.meanGap)}`),
+    row(`Follow-up: ${meta.maxNewTokens}-token answer, total`, (r) => `${s(r.followUp.total)} (${r.followUp.tokens} tokens, ${r.followUp.calls} calls)`),
+    row(`${meta.users} users at once on one canister: each one's first token`, (r) => users(r).map((u) => s(u.firstToken)).join(', ')),
+    row(`${meta.users} users: largest gap between visible updates`, (r) => s(Math.max(...users(r).map((u) => u.maxGap ?? 0)))),
+    row(`${meta.users} users: canister's total tokens per second`, (r) => `${r.usersTokensPerSecond.toFixed(2)} (${users(r).reduce((n, u) => n + u.tokens, 0)} tokens in ${s(r.usersTotal)})`),
+    '',
+    `A \`status\` query sent while a 36 B update was executing answered in ${meta.queryMs.toFixed(0)} ms (real time; queries run on `
+      + 'the last committed state, in parallel with the update\'s worker thread).',
+    '',
+    'Fewest calls: each call spends up to 36 B instructions (18 rounds), so nothing is visible until it ends, and the next call '
+      + 'starts only after its reply reached the client (about 2 rounds idle per call). Adaptive: the canister sizes the first call for '
+      + 'the prompt and one token in whole 2 B slices, later calls at 4 slices (8 B); the client keeps one `continue_turn` queued, so '
+      + 'the canister goes from call to call without idle rounds and a reply arrives every 4 rounds. The queued call is an ingress '
+      + 'message that cannot be withdrawn: a Stop pressed meanwhile reaches the canister only after that call (at most 8 B, about '
+      + '4 s), which is why later calls are kept small. In a new chat the client learns the session id from the first reply, so '
+      + 'the first `continue_turn` is sent then and the canister idles for the rounds between.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export const STREAMING_HEADING = '## Streaming under the IC\'s mainnet timing (simulated IC seconds)';
+
+/** `document` with its streaming section replaced by `section` (or `section` appended). */
+export function withStreamingSection(document, section) {
+  const start = document.indexOf(STREAMING_HEADING);
+  if (start < 0) return `${document.trimEnd()}\n\n${section}`;
+  const next = document.indexOf('\n## ', start + STREAMING_HEADING.length);
+  return `${document.slice(0, start)}${section}${next < 0 ? '' : document.slice(next + 1)}`;
+}
+
+/** The streaming section of `document`, or null. */
+export function streamingSectionOf(document) {
+  const start = document.indexOf(STREAMING_HEADING);
+  if (start < 0) return null;
+  const next = document.indexOf('\n## ', start + STREAMING_HEADING.length);
+  return document.slice(start, next < 0 ? undefined : next + 1);
+}
