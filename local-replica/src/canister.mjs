@@ -289,10 +289,15 @@ export class Canister {
     const runtime = this.runtime;
     if (runtime.memory) {
       const grow = (delta.heapBytes - runtime.memory.buffer.byteLength) / WASM_PAGE;
-      if (grow > 0) runtime.memory.grow(grow);
+      if (grow > 0) {
+        runtime.memory.grow(grow);
+        this.commitHeap(runtime); // resizes the committed copy
+      }
       const live = new Uint8Array(runtime.memory.buffer);
-      for (const [at, bytes] of delta.chunks) live.set(bytes, at);
-      this.commitHeap(runtime);
+      for (const [at, bytes] of delta.chunks) {
+        live.set(bytes, at);
+        runtime.committedHeap.set(bytes, at);
+      }
     }
     runtime.globals.forEach((g, i) => { g.value = delta.globals[i]; });
     this.stable.begin();

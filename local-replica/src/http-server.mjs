@@ -162,8 +162,11 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       send(res, 202, new Uint8Array(0), 'application/cbor');
       return undefined;
     }
-    const timeout = replica.timing.clock.sleep(replica.timing.syncCallTimeoutSeconds).then(() => null);
+    const { clock, syncCallTimeoutSeconds } = replica.timing;
+    let cancel = null;
+    const timeout = new Promise((resolve) => { cancel = clock.at(clock.seconds() + syncCallTimeoutSeconds, () => resolve(null)); });
     const record = await Promise.race([certified, timeout]);
+    cancel();
     if (!record) return send(res, 202, new Uint8Array(0), 'application/cbor');
     return replyCertified(res, params.requestId, record);
   }

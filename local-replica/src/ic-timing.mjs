@@ -25,6 +25,8 @@ export const IC_TIMING_PRESETS = {
   },
 };
 
+const MAX_TIMEOUT_MS = 2 ** 31 - 1; // setTimeout's limit
+
 /** A clock of simulated seconds since it started, with timers, that can be held back (see setLimit). */
 export class SimClock {
   constructor(timeScale) {
@@ -55,17 +57,17 @@ export class SimClock {
     this.arm();
   }
 
-  /** Calls fn when the clock reaches `at` seconds. */
+  /** Calls fn when the clock reaches `at` seconds. Returns a function that cancels it. */
   at(at, fn) {
+    const timer = { at, fn };
     let i = this.timers.length;
     while (i > 0 && this.timers[i - 1].at > at) i--;
-    this.timers.splice(i, 0, { at, fn });
+    this.timers.splice(i, 0, timer);
     this.arm();
-  }
-
-  /** A promise resolved when the clock has advanced by `seconds`. */
-  sleep(seconds) {
-    return new Promise((resolve) => this.at(this.seconds() + seconds, resolve));
+    return () => {
+      const index = this.timers.indexOf(timer);
+      if (index >= 0) this.timers.splice(index, 1);
+    };
   }
 
   arm() {
@@ -73,7 +75,7 @@ export class SimClock {
     this.timeout = null;
     const next = this.timers[0];
     if (!next || next.at > this.limit) return;
-    const delayMs = Math.max(0, (next.at - this.seconds()) * this.timeScale * 1000);
+    const delayMs = Math.min(MAX_TIMEOUT_MS, Math.max(0, (next.at - this.seconds()) * this.timeScale * 1000));
     this.timeout = setTimeout(() => this.fire(), delayMs);
   }
 

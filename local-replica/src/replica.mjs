@@ -60,8 +60,9 @@ export class Replica {
     this.names = new Map(); // canister name -> id text (for the ic_env cookie)
     this.nextCanisterIndex = FIRST_CANISTER_INDEX;
     this.lastTime = 0n;
-    this.timing = this.options.icTiming ? new IcTiming(this.options.icTiming) : null;
+    this.timing = null;
     this.executors = new Map(); // canister id text -> UpdateExecutor (with timing only)
+    this.setIcTiming(this.options.icTiming);
     this.env = {
       options: this.options,
       rootKey: keys.rootKey,
@@ -69,6 +70,18 @@ export class Replica {
       now: () => this.now(),
       log: (canister, text) => this.options.log(`[canister ${canister}] ${text}`),
     };
+  }
+
+  /**
+   * Switches IC timing on (the `icTiming` option's form) or off (null), e.g. after a set-up that should not take
+   * simulated time. Only while no update is in flight.
+   */
+  setIcTiming(icTiming) {
+    this.timing?.close();
+    this.timing = icTiming ? new IcTiming(icTiming) : null;
+    // their copies miss what ran here meanwhile
+    for (const executor of this.executors.values()) executor.terminate();
+    this.executors.clear();
   }
 
   /** Strictly increasing time in nanoseconds since the epoch. */

@@ -18,14 +18,27 @@ import { createAgent } from '../network.mjs';
 import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { formatDuration } from '../progress.mjs';
 import { ensureRandomModel, GPT2_SMALL_SHAPE } from '../random-model.mjs';
+import {
+  MODES, renderStreamingSection, runTurn, streamingPromptIds, streamingSectionOf, summarize, withStreamingSection,
+} from '../streaming-bench.mjs';
+
+const STREAMING_USERS = 4;
+const STREAMING_PROMPT_TOKENS = 20;
+const STREAMING_ANSWER_TOKENS = 200;
 
 const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--precision f32|int8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
+       scripts/bench --streaming [--time-scale 0.1] [--out docs/benchmark.md] [--wasm …]
 
 Starts a fresh local replica (IC limits), installs model.wasm, uploads a random GPT-2 of the full 124M shape
 (generated once into .state/bench-model) and measures IC instructions for input lengths 1..1024 × generated
 tokens 1, 2, 4, 8 (the seed's table), setup_model and an upgrade's post_upgrade. Prints the report and writes it
 to --out. --quick runs ${QUICK_CELLS} only. --precision int8 loads int8 weights (setup_model_with_precision) and also
-reports the logit error against f32, from scripts/gpt2-jvm on the same model.`;
+reports the logit error against f32, from scripts/gpt2-jvm on the same model.
+
+--streaming measures what users feel on mainnet instead, under local-replica's mainnet timing model (simulated IC
+seconds; the clock runs at --time-scale × real time): time to first token, gaps between visible updates and tokens
+per second, for one chat (new and follow-up) and for ${STREAMING_USERS} users at once, in fewest-calls mode (36 B per call) and
+with the canister's adaptive budgets (one call kept queued). It replaces only that section of --out.`;
 
 /** Instructions the canister lets one call spend on generation (ModelService.MAX_CALL_BUDGET). */
 const CANISTER_CALL_BUDGET = 36 * B;
@@ -67,11 +80,11 @@ async function measureInference(model, replica, { input, generated }) {
   return { instructions: lastMessage(replica, 'inference').instructions, calls: 1, tokens, method: 'inference' };
 }
 
-/** A new greedy turn on the seed's prompt of `input` ids, with the canister's default call budget. */
+/** A new greedy turn on the seed's prompt of `input` ids, with the canister's maximum call budget. */
 async function startTurn(model, input, maxNewTokens) {
   return unwrap(await model.start_turn({
     session_id: [], prompt: '', prompt_ids: [promptIds(input)],
-    settings: { max_new_tokens: maxNewTokens, temperature: 0, top_k: 0, top_p: 1, seed: 0n, call_budget: [] },
+    settings: { max_new_tokens: maxNewTokens, temperature: 0, top_k: 0, top_p: 1, seed: 0n, call_budget: [BigInt(CANISTER_CALL_BUDGET)] },
   }), 'start_turn');
 }
 
@@ -102,7 +115,7 @@ async function measureCell(model, replica, cell, estimate) {
   }
 }
 
-/** Tokens the canister generates in one call after a 1-token prompt, with its default budget. */
+/** Tokens the canister generates in one call after a 1-token prompt, with its maximum budget. */
 async function measureTokensPerCall(model, replica) {
   const progress = await startTurn(model, 1, 1000);
   unwrap(await model.end_session(progress.session_id), 'end_session');
@@ -150,6 +163,104 @@ function int8LogitError(modelDir) {
   return { prompts: prompts.length, agree, worst };
 }
 
+/** The streaming scenarios in one mode, on a model canister under IC timing. */
+async function measureStreaming({ local, url, canisterId, mode, say }) {
+  const clock = () => local.replica.timing.seconds();
+  const userModel = async () => createModelActor(await createAgent({ url, mainnet: false }, Ed25519KeyIdentity.generate()), canisterId);
+  const turn = (model, sessionId, offset) => runTurn({
+    model, clock, sessionId, promptIds: streamingPromptIds(STREAMING_PROMPT_TOKENS, offset), maxNewTokens: STREAMING_ANSWER_TOKENS, mode,
+  });
+  const model = await userModel();
+  const newChat = await turn(model, null, 0);
+  say(`  new chat: ${JSON.stringify(summarize(newChat))}`);
+  const followUp = await turn(model, newChat.sessionId, 1);
+  say(`  follow-up: ${JSON.stringify(summarize(followUp))}`);
+  const models = await Promise.all(Array.from({ length: STREAMING_USERS }, userModel));
+  const started = clock();
+  const users = await Promise.all(models.map((m, i) => turn(m, null, i)));
+  const usersTotal = clock() - started;
+  const tokens = users.reduce((n, u) => n + u.tokens, 0);
+  say(`  ${STREAMING_USERS} users: ${tokens} tokens in ${usersTotal.toFixed(1)} s`);
+  return {
+    newChat: summarize(newChat), followUp: summarize(followUp), users: users.map(summarize),
+    usersTotal, usersTokensPerSecond: tokens / usersTotal,
+  };
+}
+
+/** Real milliseconds a status query takes while a 36 B update executes. */
+async function queryDuringLongUpdate({ local, url, canisterId }) {
+  const model = await createModelActor(await createAgent({ url, mainnet: false }, Ed25519KeyIdentity.generate()), canisterId);
+  const update = model.start_turn({
+    session_id: [], prompt: '', prompt_ids: [streamingPromptIds(STREAMING_PROMPT_TOKENS)],
+    settings: { max_new_tokens: 1000, temperature: 0, top_k: 0, top_p: 1, seed: 0n, call_budget: [BigInt(CANISTER_CALL_BUDGET)] },
+  });
+  const executing = () => [...local.replica.requests.values()].some((r) => r.status === 'processing');
+  while (!executing()) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const started = performance.now();
+  await model.status();
+  const ms = performance.now() - started;
+  if (!executing()) throw new Error('the 36 B update ended before the status query answered: the measurement is void');
+  unwrap(await model.end_session(unwrap(await update, 'start_turn').session_id), 'end_session');
+  return ms;
+}
+
+async function streamingBenchmark({ values, wasm, started, say }) {
+  const timeScale = Number(values['time-scale']);
+  if (!(timeScale > 0)) throw new Error(`--time-scale expects a positive number\n${USAGE}`);
+  const modelDir = statePaths().benchModel;
+  if (!fs.existsSync(path.join(modelDir, 'model.safetensors'))) say(`Generating a random full-size GPT-2 (~500 MB) into ${path.relative(REPO_ROOT, modelDir)}...`);
+  await ensureRandomModel(modelDir, GPT2_SMALL_SHAPE);
+  const { startReplica, icTimingOption } = await importLocalReplica();
+  // No 202 fallback: the agent's real-time polling would distort the compressed clock.
+  const icTiming = icTimingOption({ preset: 'mainnet', timeScale, syncCallTimeoutSeconds: Infinity });
+  const local = await startReplica({ port: 0 });
+  try {
+    const agent = await createAgent({ url: local.url, mainnet: false }, Ed25519KeyIdentity.generate());
+    const { canisterId } = await deployCanister({ agent, wasm });
+    say(`Installed model.wasm as ${canisterId} on a fresh local replica (${local.url}); uploading the model...`);
+    await uploadModelWithAgent({ agent, canisterId, dir: modelDir });
+    // The set-up does not count: IC timing from here on.
+    local.replica.setIcTiming(icTiming);
+    const model = await createModelActor(agent, canisterId);
+    const parameters = Number((await model.status()).model[0].parameters);
+    say('A status query during a 36 B update...');
+    const queryMs = await queryDuringLongUpdate({ local, url: local.url, canisterId });
+    say(`  ${queryMs.toFixed(0)} ms`);
+    const results = {};
+    for (const mode of MODES) {
+      say(`${mode.title}:`);
+      results[mode.key] = await measureStreaming({ local, url: local.url, canisterId, mode, say });
+    }
+    const { instructionsPerSlice, secondsPerRound, roundsBeforeExecution, roundsAfterExecution } = icTiming;
+    const section = renderStreamingSection({
+      results,
+      meta: {
+        date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+        commit: commitDescription(),
+        machine: machineDescription(),
+        node: process.versions.node,
+        duration: formatDuration((performance.now() - started) / 1000),
+        timing: `${formatB(instructionsPerSlice)} instructions per round of ${secondsPerRound} s, a message inducted ${roundsBeforeExecution} `
+          + `round after it arrives and certified ${roundsAfterExecution} round after it ends`,
+        timeScale,
+        shape: `${GPT2_SMALL_SHAPE.layers} layers, ${GPT2_SMALL_SHAPE.embd} embd: ${(parameters / 1e6).toFixed(1)} M parameters`,
+        promptTokens: STREAMING_PROMPT_TOKENS,
+        maxNewTokens: STREAMING_ANSWER_TOKENS,
+        users: STREAMING_USERS,
+        queryMs,
+      },
+    });
+    const document = fs.existsSync(values.out) ? fs.readFileSync(values.out, 'utf8') : '';
+    fs.mkdirSync(path.dirname(values.out), { recursive: true });
+    fs.writeFileSync(values.out, withStreamingSection(document, section));
+    process.stdout.write(`\n${section}`);
+    say(`\nWritten to ${path.resolve(values.out)}`);
+  } finally {
+    await local.close();
+  }
+}
+
 export async function main(argv) {
   const { values } = parseFlags(argv, {
     usage: USAGE,
@@ -159,16 +270,25 @@ export async function main(argv) {
       out: { type: 'string', default: path.join(REPO_ROOT, 'docs', 'benchmark.md') },
       wasm: { type: 'string', default: MODEL_WASM },
       precision: { type: 'string', default: 'f32' },
+      streaming: { type: 'boolean', default: false },
+      'time-scale': { type: 'string', default: '0.1' },
     },
   });
   if (!['f32', 'int8'].includes(values.precision)) throw new Error(`--precision is f32 or int8\n${USAGE}`);
   if (values.quick && values.cells) throw new Error(`--quick and --cells exclude each other\n${USAGE}`);
+  if (values.streaming && (values.quick || values.cells || values.precision !== 'f32')) {
+    throw new Error(`--streaming runs its own scenarios in f32\n${USAGE}`);
+  }
   const cells = values.cells ? parseCells(values.cells) : values.quick ? parseCells(QUICK_CELLS) : allCells();
   const wasmPath = path.resolve(values.wasm);
   if (!fs.existsSync(wasmPath)) throw new Error(`${wasmPath} does not exist: build it (mvn -B -q package -DskipTests)`);
   const wasm = fs.readFileSync(wasmPath);
   const started = performance.now();
   const say = (line) => process.stderr.write(`${line}\n`);
+  if (values.streaming) {
+    await streamingBenchmark({ values, wasm, started, say });
+    return;
+  }
 
   const modelDir = statePaths().benchModel;
   if (!fs.existsSync(path.join(modelDir, 'model.safetensors'))) say(`Generating a random full-size GPT-2 (~500 MB) into ${path.relative(REPO_ROOT, modelDir)}...`);
@@ -229,7 +349,8 @@ export async function main(argv) {
       },
     });
     fs.mkdirSync(path.dirname(values.out), { recursive: true });
-    fs.writeFileSync(values.out, report);
+    const streaming = fs.existsSync(values.out) ? streamingSectionOf(fs.readFileSync(values.out, 'utf8')) : null;
+    fs.writeFileSync(values.out, streaming ? withStreamingSection(report, streaming) : report);
     process.stdout.write(`\n${report}`);
     say(`\nWritten to ${path.resolve(values.out)}`);
   } finally {
