@@ -132,7 +132,7 @@ export function withStreamingSection(document, section) {
   const start = document.indexOf(STREAMING_HEADING);
   if (start < 0) return `${document.trimEnd()}\n\n${section}`;
   const next = document.indexOf('\n## ', start + STREAMING_HEADING.length);
-  return `${document.slice(0, start)}${section}${next < 0 ? '' : document.slice(next + 1)}`;
+  return `${document.slice(0, start)}${section}${next < 0 ? '' : `\n${document.slice(next + 1)}`}`;
 }
 
 /** The streaming section of `document`, or null. */
@@ -140,5 +140,5 @@ export function streamingSectionOf(document) {
   const start = document.indexOf(STREAMING_HEADING);
   if (start < 0) return null;
   const next = document.indexOf('\n## ', start + STREAMING_HEADING.length);
-  return document.slice(start, next < 0 ? undefined : next + 1);
+  return `${document.slice(start, next < 0 ? undefined : next).trimEnd()}\n`;
 }
