@@ -146,11 +146,12 @@ export class Canister {
       subnetId: this.env.subnetId,
       execution: () => this.current,
       counter: () => this.current.runtime.counter,
+      exhausted: () => this.exhausted(),
       memory: () => this.current.runtime.memory,
       log: (text) => this.env.log(this.idText, text),
     };
     const imports = {
-      __: { out_of_instructions: () => { throw outOfInstructions(this.current); } },
+      __: { out_of_instructions: () => this.exhausted() },
       ic0: buildIc0(host, code.imported),
     };
     if (memory) imports.env = { memory };
@@ -201,6 +202,8 @@ export class Canister {
       caller,
       methodNameBytes: new TextEncoder().encode(method),
       limit: BigInt(limit),
+      granted: BigInt(limit), // instructions put on the counter so far (less than limit when sliced)
+      slice: null, // with slicing: { instructions, done(slices) }
       maxReplyBytes,
       replicated,
       time: this.env.now(),
@@ -213,6 +216,22 @@ export class Canister {
       globalTimer: null,
       runtime: null,
     };
+  }
+
+  /**
+   * The instruction counter went negative: a sliced message gets its next slice (and reports the slices it
+   * has used up), anything else has hit its limit.
+   */
+  exhausted() {
+    const ctx = this.current;
+    const { counter } = ctx.runtime;
+    while (counter.value < 0n) {
+      if (!ctx.slice || ctx.granted >= ctx.limit) throw outOfInstructions(ctx);
+      const grant = ctx.limit - ctx.granted < ctx.slice.instructions ? ctx.limit - ctx.granted : ctx.slice.instructions;
+      ctx.granted += grant;
+      counter.value += grant;
+      ctx.slice.done(++ctx.slice.count);
+    }
   }
 
   /** Runs one exported function; returns null or { errorCode, message }. */
@@ -248,17 +267,23 @@ export class Canister {
 
   /**
    * Executes an update, query or inspect_message entry point. With `withDelta`, a committed update also returns
-   * what it changed (see applyDelta), so a copy of the canister elsewhere can follow.
+   * what it changed (see applyDelta), so a copy of the canister elsewhere can follow. With `slice`
+   * ({ instructions, done(count) }), the message runs in slices of that many instructions and done(count) is
+   * called each time one more is used up (the message is known to need more than count slices).
    * @returns {{ trap, response, accepted, instructions, delta? }}
    */
-  runMessage(kind, exportName, params, { withDelta = false } = {}) {
+  runMessage(kind, exportName, params, { withDelta = false, slice = null } = {}) {
     const runtime = this.runtime;
     const ctx = this.context(kind, params);
+    if (slice && BigInt(slice.instructions) < ctx.limit) {
+      ctx.slice = { instructions: BigInt(slice.instructions), done: slice.done, count: 0 };
+      ctx.granted = ctx.slice.instructions;
+    }
     const globals = runtime.globals.map((g) => g.value);
     this.stable.begin();
-    runtime.counter.value = ctx.limit;
+    runtime.counter.value = ctx.granted;
     const trap = this.invoke(runtime, exportName, ctx);
-    const instructions = Number(ctx.limit - runtime.counter.value);
+    const instructions = Number(ctx.granted - runtime.counter.value);
     let delta;
     if (!trap && kind === Kind.update) {
       const stablePages = withDelta ? [...this.stable.journal.keys()] : [];

@@ -9,8 +9,9 @@
 //  * canisters run concurrently (one execution thread each), so one never delays another.
 //
 // The clock is simulated: it runs at 1 / timeScale times real time, but never passes a moment at which a
-// message still executing (its instruction count unknown) might be certified. So the simulated times are
-// exact however fast the host executes, and a time scale below 1 compresses only the waiting.
+// message still executing (its instruction count unknown) might be certified; executing messages report each
+// slice they use up, which moves that moment on. So the simulated times are exact however fast the host
+// executes, and a time scale below 1 compresses only the waiting.
 
 export const IC_TIMING_PRESETS = {
   // MAX_INSTRUCTIONS_PER_SLICE of application subnets (rs/config/src/subnet_config.rs); about one round a second;
@@ -114,9 +115,10 @@ export class IcTiming {
   }
 
   /**
-   * Queues a message received now for `queueKey` (a canister). `execute(startRound)` runs it and resolves to
-   * { instructions, certify }; `certify(seconds)` is called when the reply is certified, with the simulated time,
-   * and its value resolves the returned promise.
+   * Queues a message received now for `queueKey` (a canister). `execute(startRound, progress)` runs it and resolves
+   * to { instructions, certify }; it may call progress(slices) whenever the message is known to need more than
+   * `slices` slices, which lets the clock go on meanwhile. `certify(seconds)` is called when the reply is certified,
+   * with the simulated time, and its value resolves the returned promise.
    */
   submit(queueKey, execute) {
     let queue = this.queues.get(queueKey);
@@ -137,7 +139,11 @@ export class IcTiming {
     this.executing.add(pending);
     this.holdClock();
     try {
-      const { instructions, certify } = await message.execute(start);
+      const progress = (slices) => {
+        pending.earliestCertification = (start + slices + 1 + this.roundsAfterExecution) * this.secondsPerRound;
+        this.holdClock();
+      };
+      const { instructions, certify } = await message.execute(start, progress);
       const finish = start + this.slices(instructions) - 1;
       queue.freeRound = finish + 1;
       const certified = (finish + 1 + this.roundsAfterExecution) * this.secondsPerRound;

@@ -237,19 +237,19 @@ export class Replica {
     const status = { status: 'received' };
     this.requests.set(key, status);
     const queueKey = canisterId.length === 0 ? 'aaaaa-aa' : textOf(canisterId);
-    status.pending = this.timing.submit(queueKey, async () => {
+    status.pending = this.timing.submit(queueKey, async (startRound, progress) => {
       status.status = 'processing';
       if (canisterId.length === 0) {
         const record = this.runManagement({ method, arg, caller });
         return { instructions: 0, certify: (at) => this.publish(key, record, at) };
       }
-      return this.executeInWorker({ canisterId, method, arg, caller }, (record, at) => this.publish(key, record, at));
+      return this.executeInWorker({ canisterId, method, arg, caller }, progress, (record, at) => this.publish(key, record, at));
     });
     return status.pending;
   }
 
   /** Runs an update on the canister's worker; `certify` applies its changes to the canister here and publishes. */
-  async executeInWorker({ canisterId, method, arg, caller }, publish) {
+  async executeInWorker({ canisterId, method, arg, caller }, onProgress, publish) {
     const target = this.resolveMethod(canisterId, method, Kind.update);
     if (target.reject) return { instructions: 0, certify: (at) => publish(target.reject, at) };
     const { canister, exportName, runAs } = target;
@@ -260,7 +260,7 @@ export class Replica {
     }
     const started = performance.now();
     const params = { arg, caller, method, limit: this.options.maxUpdateInstructions, replicated: true, maxReplyBytes: this.options.maxReplyBytes };
-    const result = await executor.run(runAs, exportName, params, this.now());
+    const result = await executor.run(runAs, exportName, params, { time: this.now(), sliceInstructions: this.timing.instructionsPerSlice, onProgress });
     const record = this.recordOf(canister, method, Kind.update, result, started);
     return {
       instructions: result.instructions,

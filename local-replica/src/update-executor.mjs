@@ -24,6 +24,7 @@ export class UpdateExecutor {
     this.pending = null;
     this.worker.on('message', (message) => {
       if (message.type === 'log') return this.log(message.text);
+      if (message.type === 'progress') return this.pending?.onProgress?.(message.slices);
       const { resolve, reject } = this.pending;
       this.pending = null;
       if (message.type === 'error') reject(new Error(`update worker of ${canister.idText}: ${message.message}`));
@@ -36,19 +37,20 @@ export class UpdateExecutor {
     });
   }
 
-  request(message) {
+  request(message, onProgress = null) {
     if (this.pending) throw new Error('UpdateExecutor: one request at a time');
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
+      this.pending = { resolve, reject, onProgress };
       this.worker.postMessage(message);
     });
   }
 
   /**
-   * Executes one update on the copy; `time` is the message's ic0.time. Resolves to the result of
-   * Canister.runMessage (with `delta` for a committed update) and the canister's stateEpoch it ran on.
+   * Executes one update on the copy, in slices of `sliceInstructions` (onProgress(slices) each time it has used
+   * up one more); `time` is the message's ic0.time. Resolves to the result of Canister.runMessage (with `delta`
+   * for a committed update) and the canister's stateEpoch it ran on.
    */
-  async run(kind, exportName, params, time) {
+  async run(kind, exportName, params, { time, sliceInstructions, onProgress }) {
     const { canister } = this;
     const epoch = canister.stateEpoch;
     if (this.syncedEpoch !== epoch) {
@@ -56,7 +58,7 @@ export class UpdateExecutor {
       this.syncedEpoch = epoch;
     }
     const state = { controllers: canister.controllers, status: canister.status, envVars: canister.envVars };
-    const { result } = await this.request({ type: 'result', kind, exportName, params, time, state });
+    const { result } = await this.request({ type: 'run', kind, exportName, params, time, state, sliceInstructions }, onProgress);
     return { ...result, epoch };
   }
 

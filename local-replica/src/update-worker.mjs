@@ -1,7 +1,8 @@
 // A worker thread that executes one canister's update messages on its own copy
 // of the canister (see update-executor.mjs), so the main thread stays free for
-// HTTP requests and queries while an update runs. Each committed update sends
-// back the heap chunks, stable pages and globals it changed.
+// HTTP requests and queries while an update runs. It reports each slice of
+// instructions a message has used up, and each committed update sends back
+// the heap chunks, stable pages and globals it changed.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Canister } from './canister.mjs';
@@ -27,12 +28,14 @@ parentPort.on('message', (message) => {
       parentPort.postMessage({ type: 'synced' });
       return;
     }
-    const { kind, exportName, params, state } = message;
+    const { kind, exportName, params, state, sliceInstructions } = message;
     time = message.time;
     canister.controllers = state.controllers;
     canister.status = state.status;
     canister.envVars = state.envVars;
-    const { trap, response, instructions, delta } = canister.runMessage(kind, exportName, params, { withDelta: true });
+    // reported as it runs, so the simulated clock can go on while a long message executes
+    const slice = { instructions: sliceInstructions, done: (slices) => parentPort.postMessage({ type: 'progress', slices }) };
+    const { trap, response, instructions, delta } = canister.runMessage(kind, exportName, params, { withDelta: true, slice });
     const transfer = delta ? delta.chunks.map(([, bytes]) => bytes.buffer) : [];
     parentPort.postMessage({ type: 'result', result: { trap, response, instructions, delta } }, transfer);
   } catch (e) {

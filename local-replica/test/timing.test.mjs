@@ -90,6 +90,27 @@ test("two canisters run concurrently: one's long message does not delay the othe
   }
 });
 
+test('the clock goes on while a long message executes: each slice it uses up is reported', async () => {
+  // 50 M instructions per slice: burn(695 M) costs 4.865 B, 98 slices, and takes V8 about a second
+  const { replica, x, close } = await setup({ instructionsPerSlice: 50_000_000, timeScale: 0.005 });
+  try {
+    const message = burnCall(x, 695_000_000);
+    const a = replica.timing.round();
+    const long = replica.submitUpdate(message);
+    const executing = () => replica.messages.findLast((m) => m.canister === x.toText() && m.method === 'burn') === undefined;
+    let latest = a;
+    while (executing()) {
+      latest = Math.max(latest, replica.timing.round());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // without the reports the clock would wait at a + 3 (the earliest a 1-slice message could be certified)
+    assert.ok(latest >= a + 10, `the clock reached round ${latest - a} after the message arrived while it executed`);
+    assert.equal((await long).certifiedAt, a + 1 + 98 + 1);
+  } finally {
+    await close();
+  }
+});
+
 test('a v3 call answers 202 past the synchronous timeout, and the agent gets the reply by polling read_state', async () => {
   const { agent, x, close } = await setup({ syncCallTimeoutSeconds: 4, timeScale: 0.1 });
   try {
