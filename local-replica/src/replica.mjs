@@ -57,6 +57,7 @@ export class Replica {
     this.canisters = new Map(); // principal text -> Canister
     this.requests = new Map(); // request id hex -> status record
     this.messages = []; // instruction log, newest last
+    this.timedCalls = []; // with IC timing: {canister, method, caller, receivedAt, certifiedAt, status}, in certification order
     this.names = new Map(); // canister name -> id text (for the ic_env cookie)
     this.nextCanisterIndex = FIRST_CANISTER_INDEX;
     this.lastTime = 0n;
@@ -237,13 +238,19 @@ export class Replica {
     const status = { status: 'received' };
     this.requests.set(key, status);
     const queueKey = canisterId.length === 0 ? 'aaaaa-aa' : textOf(canisterId);
+    const receivedAt = this.timing.seconds();
+    const certified = (record, at) => {
+      this.timedCalls.push({ canister: queueKey, method, caller: textOf(caller), receivedAt, certifiedAt: at, status: record.status });
+      if (this.timedCalls.length > this.options.messageLogSize) this.timedCalls.shift();
+      return this.publish(key, record, at);
+    };
     status.pending = this.timing.submit(queueKey, async (startRound, progress) => {
       status.status = 'processing';
       if (canisterId.length === 0) {
         const record = this.runManagement({ method, arg, caller });
-        return { instructions: 0, certify: (at) => this.publish(key, record, at) };
+        return { instructions: 0, certify: (at) => certified(record, at) };
       }
-      return this.executeInWorker({ canisterId, method, arg, caller }, progress, (record, at) => this.publish(key, record, at));
+      return this.executeInWorker({ canisterId, method, arg, caller }, progress, certified);
     });
     return status.pending;
   }

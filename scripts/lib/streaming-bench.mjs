@@ -19,8 +19,9 @@ export function streamingPromptIds(length, offset = 0) {
 }
 
 /**
- * Runs one turn as a chat page would and times it on `clock` (simulated seconds).
- * `model`: the actor; returns { sessionId, sent, updates: [{ at, tokens }], done, tokens, calls }.
+ * Runs one turn as a chat page would. `clock()` times it from the client's side (the bench replaces those times
+ * with the replica's: see withReplicaTimes). Returns { sessionId, sent, replies: [{ at, tokens }] } with the
+ * replies in the order they arrived.
  */
 export async function runTurn({ model, clock, sessionId = null, promptIds, maxNewTokens, mode }) {
   const settings = {
@@ -28,16 +29,12 @@ export async function runTurn({ model, clock, sessionId = null, promptIds, maxNe
     call_budget: mode.callBudget === null ? [] : [BigInt(mode.callBudget)],
   };
   const sent = clock();
-  const updates = [];
-  let tokens = 0;
-  let calls = 0;
+  const replies = [];
   let done = false;
   const record = (progress, what) => {
-    calls++;
     if ('Err' in progress) throw new Error(`${what}: ${progress.Err}`);
     const ok = progress.Ok;
-    if (ok.token_ids.length) updates.push({ at: clock() - sent, tokens: ok.token_ids.length });
-    tokens += ok.token_ids.length;
+    replies.push({ at: clock(), tokens: ok.token_ids.length });
     if (ok.done) done = true;
     return ok;
   };
@@ -60,21 +57,38 @@ export async function runTurn({ model, clock, sessionId = null, promptIds, maxNe
     await Promise.race(inFlight);
   }
   await Promise.all(inFlight); // calls already queued return without tokens
-  return { sessionId: id, updates, tokens, calls, total: updates.length ? updates.at(-1).at : clock() - sent };
+  return { sessionId: id, sent, replies };
 }
 
-/** Time to first token, the largest and mean gap between visible updates, tokens per second. */
+/**
+ * The turn timed by the replica instead of the client: sent = when the replica received the first call, each
+ * reply's time = when it was certified. `calls`: the replica's timedCalls of this caller during the turn, in
+ * certification order (the order the client received the replies in).
+ */
+export function withReplicaTimes(turn, calls) {
+  if (calls.length !== turn.replies.length) throw new Error(`the replica certified ${calls.length} calls of this turn, the client received ${turn.replies.length}`);
+  return {
+    ...turn,
+    sent: Math.min(...calls.map((c) => c.receivedAt)),
+    replies: turn.replies.map((reply, i) => ({ ...reply, at: calls[i].certifiedAt })),
+  };
+}
+
+/** Time to first token, the largest and mean gap between visible updates, tokens per second (seconds from sent). */
 export function summarize(turn) {
-  const times = turn.updates.map((u) => u.at);
+  const updates = turn.replies.filter((r) => r.tokens > 0);
+  const times = updates.map((u) => u.at - turn.sent);
   const gaps = times.slice(1).map((t, i) => t - times[i]);
+  const tokens = updates.reduce((n, u) => n + u.tokens, 0);
+  const total = times.at(-1) ?? null;
   return {
     firstToken: times[0] ?? null,
     maxGap: gaps.length ? Math.max(...gaps) : null,
     meanGap: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null,
-    total: turn.total,
-    tokens: turn.tokens,
-    tokensPerSecond: turn.tokens / turn.total,
-    calls: turn.calls,
+    total,
+    tokens,
+    tokensPerSecond: total ? tokens / total : 0,
+    calls: turn.replies.length,
   };
 }
 
@@ -90,11 +104,12 @@ export function renderStreamingSection({ results, meta }) {
     `Measured by \`scripts/bench --streaming\` on ${meta.date}: commit ${meta.commit}, ${meta.machine}, Node ${meta.node}; ${meta.duration} in all.`,
     '',
     `local-replica runs the calls under its mainnet timing model (\`--ic-timing mainnet\`: ${meta.timing}). All times are `
-      + `**simulated IC seconds**, from the moment the client sends the call to the moment it holds the certified reply: the `
-      + `replica's clock ran at ${meta.timeScale}× real time (\`--time-scale ${meta.timeScale}\`) and waits for the host whenever `
-      + 'it executes slower than the IC would, so the figures do not depend on this machine\'s speed; the client\'s own work '
-      + `(signing, certificate checks) runs in real time and counts ${1 / meta.timeScale}× in simulated time. The synchronous call `
-      + 'endpoint waits for every reply here (no 202 fallback), so the agent\'s real-time polling does not distort the compressed clock. '
+      + '**simulated IC seconds**, taken by the replica: from the moment it receives a turn\'s first call to the moment each reply is '
+      + `certified. Its clock ran at ${1 / meta.timeScale}× real speed (\`--time-scale ${meta.timeScale}\`) and waits for the host `
+      + 'whenever it executes more slowly than the IC would, so the figures do not depend on this machine\'s speed. The client (the '
+      + 'official agent, in the same process) sends its next call when a reply reaches it; that reaction runs in real time, so it '
+      + `counts ${1 / meta.timeScale}× in simulated time (a few tenths of a second per call). The synchronous call endpoint waits for `
+      + 'every reply here (no 202 fallback after 10 s), so the agent\'s real-time polling does not distort the compressed clock. '
       + `Model: a random GPT-2 of the real shape (${meta.shape}), f32 weights; greedy decoding; prompts of ${meta.promptTokens} token ids; `
       + `answers of ${meta.maxNewTokens} tokens.`,
     '',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  MODES, runTurn, streamingPromptIds, streamingSectionOf, STREAMING_HEADING, summarize, withStreamingSection,
+  MODES, runTurn, streamingPromptIds, streamingSectionOf, STREAMING_HEADING, summarize, withReplicaTimes, withStreamingSection,
 } from '../lib/streaming-bench.mjs';
 
 const [fewest, adaptive] = MODES;
@@ -44,8 +44,8 @@ test('fewest-calls mode sends the next call only when a reply arrived', async ()
   const turn = await runTurn({ ...fake, promptIds: [1], maxNewTokens: 10, mode: fewest });
   assert.deepEqual(fake.methods, ['start_turn', 'continue_turn', 'continue_turn']);
   assert.deepEqual(fake.waitingOnArrival, [0, 0, 0]);
-  assert.deepEqual(turn.updates, [{ at: 1, tokens: 4 }, { at: 2, tokens: 4 }, { at: 3, tokens: 2 }]);
-  assert.equal(turn.tokens, 10);
+  assert.deepEqual(turn.replies, [{ at: 1, tokens: 4 }, { at: 2, tokens: 4 }, { at: 3, tokens: 2 }]);
+  assert.equal(turn.sent, 0);
 });
 
 test('adaptive mode keeps one continue_turn queued; a follow-up queues one behind start_turn at once', async () => {
@@ -57,13 +57,22 @@ test('adaptive mode keeps one continue_turn queued; a follow-up queues one behin
   const turn = await runTurn({ ...followUp, sessionId: 7n, promptIds: [1], maxNewTokens: 10, mode: adaptive });
   assert.deepEqual(followUp.methods.slice(0, 2), ['start_turn', 'continue_turn']);
   assert.deepEqual(followUp.waitingOnArrival.slice(0, 2), [0, 1]);
-  assert.equal(turn.tokens, 10); // the call still queued when the turn ended added nothing
+  assert.equal(summarize(turn).tokens, 10); // the call still queued when the turn ended added nothing
+  assert.equal(turn.replies.at(-1).tokens, 0);
 });
 
 test('summarize: first token, gaps between visible updates, tokens per second', () => {
-  const summary = summarize({ updates: [{ at: 3.5, tokens: 1 }, { at: 7.5, tokens: 30 }, { at: 9.5, tokens: 9 }], tokens: 40, calls: 4, total: 10 });
-  assert.deepEqual(summary, { firstToken: 3.5, maxGap: 4, meanGap: 3, total: 10, tokens: 40, tokensPerSecond: 4, calls: 4 });
+  const replies = [{ at: 13.5, tokens: 1 }, { at: 17.5, tokens: 30 }, { at: 19.5, tokens: 9 }, { at: 20.5, tokens: 0 }];
+  const summary = summarize({ sent: 10, replies });
+  assert.deepEqual(summary, { firstToken: 3.5, maxGap: 4, meanGap: 3, total: 9.5, tokens: 40, tokensPerSecond: 40 / 9.5, calls: 4 });
   assert.deepEqual(streamingPromptIds(6, 1), [2, 3, 4, 1, 2, 3]);
+});
+
+test('withReplicaTimes takes the send time and reply times from the replica\'s certified calls', () => {
+  const turn = { sessionId: 7n, sent: 100, replies: [{ at: 105, tokens: 1 }, { at: 109, tokens: 30 }] };
+  const calls = [{ receivedAt: 2.25, certifiedAt: 6 }, { receivedAt: 2.5, certifiedAt: 10 }];
+  assert.deepEqual(withReplicaTimes(turn, calls), { sessionId: 7n, sent: 2.25, replies: [{ at: 6, tokens: 1 }, { at: 10, tokens: 30 }] });
+  assert.throws(() => withReplicaTimes(turn, calls.slice(1)), /certified 1 calls of this turn, the client received 2/);
 });
 
 test('the streaming section is replaced in place, appended when absent, and found again', () => {

@@ -19,7 +19,7 @@ import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { formatDuration } from '../progress.mjs';
 import { ensureRandomModel, GPT2_SMALL_SHAPE } from '../random-model.mjs';
 import {
-  MODES, renderStreamingSection, runTurn, streamingPromptIds, streamingSectionOf, summarize, withStreamingSection,
+  MODES, renderStreamingSection, runTurn, streamingPromptIds, streamingSectionOf, summarize, withReplicaTimes, withStreamingSection,
 } from '../streaming-bench.mjs';
 
 const STREAMING_USERS = 4;
@@ -27,7 +27,7 @@ const STREAMING_PROMPT_TOKENS = 20;
 const STREAMING_ANSWER_TOKENS = 200;
 
 const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--precision f32|int8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
-       scripts/bench --streaming [--time-scale 0.1] [--out docs/benchmark.md] [--wasm …]
+       scripts/bench --streaming [--time-scale 0.5] [--out docs/benchmark.md] [--wasm …]
 
 Starts a fresh local replica (IC limits), installs model.wasm, uploads a random GPT-2 of the full 124M shape
 (generated once into .state/bench-model) and measures IC instructions for input lengths 1..1024 × generated
@@ -36,7 +36,7 @@ to --out. --quick runs ${QUICK_CELLS} only. --precision int8 loads int8 weights 
 reports the logit error against f32, from scripts/gpt2-jvm on the same model.
 
 --streaming measures what users feel on mainnet instead, under local-replica's mainnet timing model (simulated IC
-seconds; the clock runs at --time-scale × real time): time to first token, gaps between visible updates and tokens
+seconds; at --time-scale X a simulated second takes at least X real seconds): time to first token, gaps between visible updates and tokens
 per second, for one chat (new and follow-up) and for ${STREAMING_USERS} users at once, in fewest-calls mode (36 B per call) and
 with the canister's adaptive budgets (one call kept queued). It replaces only that section of --out.`;
 
@@ -163,37 +163,49 @@ function int8LogitError(modelDir) {
   return { prompts: prompts.length, agree, worst };
 }
 
-/** The streaming scenarios in one mode, on a model canister under IC timing. */
-async function measureStreaming({ local, url, canisterId, mode, say }) {
-  const clock = () => local.replica.timing.seconds();
-  const userModel = async () => createModelActor(await createAgent({ url, mainnet: false }, Ed25519KeyIdentity.generate()), canisterId);
-  const turn = (model, sessionId, offset) => runTurn({
-    model, clock, sessionId, promptIds: streamingPromptIds(STREAMING_PROMPT_TOKENS, offset), maxNewTokens: STREAMING_ANSWER_TOKENS, mode,
-  });
-  const model = await userModel();
-  const newChat = await turn(model, null, 0);
-  say(`  new chat: ${JSON.stringify(summarize(newChat))}`);
-  const followUp = await turn(model, newChat.sessionId, 1);
-  say(`  follow-up: ${JSON.stringify(summarize(followUp))}`);
-  const models = await Promise.all(Array.from({ length: STREAMING_USERS }, userModel));
-  const started = clock();
-  const users = await Promise.all(models.map((m, i) => turn(m, null, i)));
-  const usersTotal = clock() - started;
-  const tokens = users.reduce((n, u) => n + u.tokens, 0);
-  say(`  ${STREAMING_USERS} users: ${tokens} tokens in ${usersTotal.toFixed(1)} s`);
-  return {
-    newChat: summarize(newChat), followUp: summarize(followUp), users: users.map(summarize),
-    usersTotal, usersTokensPerSecond: tokens / usersTotal,
-  };
+/** A chat client of its own identity: its actor and principal text. */
+async function chatUser(url, canisterId) {
+  const identity = Ed25519KeyIdentity.generate();
+  const model = await createModelActor(await createAgent({ url, mainnet: false }, identity), canisterId);
+  return { model, principal: identity.getPrincipal().toText() };
 }
 
-/** Real milliseconds a status query takes while a 36 B update executes. */
+/** The streaming scenarios in one mode, on a model canister under IC timing, timed by the replica. */
+async function measureStreaming({ local, url, canisterId, mode, say }) {
+  const { replica } = local;
+  const clock = () => replica.timing.seconds();
+  const turn = async (user, sessionId, offset) => {
+    const seen = replica.timedCalls.length;
+    const result = await runTurn({
+      model: user.model, clock, sessionId, promptIds: streamingPromptIds(STREAMING_PROMPT_TOKENS, offset), maxNewTokens: STREAMING_ANSWER_TOKENS, mode,
+    });
+    const calls = replica.timedCalls.slice(seen).filter((c) => c.caller === user.principal && c.canister === canisterId);
+    return withReplicaTimes(result, calls);
+  };
+  const user = await chatUser(url, canisterId);
+  const newChat = await turn(user, null, 0);
+  say(`  new chat: ${JSON.stringify(summarize(newChat))}`);
+  const followUp = await turn(user, newChat.sessionId, 1);
+  say(`  follow-up: ${JSON.stringify(summarize(followUp))}`);
+  const users = await Promise.all(Array.from({ length: STREAMING_USERS }, () => chatUser(url, canisterId)));
+  const turns = await Promise.all(users.map((u, i) => turn(u, null, i)));
+  const sent = Math.min(...turns.map((t) => t.sent));
+  const usersTotal = Math.max(...turns.map((t) => t.replies.at(-1).at)) - sent;
+  const summaries = turns.map(summarize);
+  const tokens = summaries.reduce((n, u) => n + u.tokens, 0);
+  say(`  ${STREAMING_USERS} users: ${JSON.stringify(summaries)}`);
+  return { newChat: summarize(newChat), followUp: summarize(followUp), users: summaries, usersTotal, usersTokensPerSecond: tokens / usersTotal };
+}
+
+/** Real milliseconds a status query takes while a 36 B update executes (after a first update made the worker's copy). */
 async function queryDuringLongUpdate({ local, url, canisterId }) {
-  const model = await createModelActor(await createAgent({ url, mainnet: false }, Ed25519KeyIdentity.generate()), canisterId);
-  const update = model.start_turn({
+  const { model } = await chatUser(url, canisterId);
+  const request = (maxNewTokens) => model.start_turn({
     session_id: [], prompt: '', prompt_ids: [streamingPromptIds(STREAMING_PROMPT_TOKENS)],
-    settings: { max_new_tokens: 1000, temperature: 0, top_k: 0, top_p: 1, seed: 0n, call_budget: [BigInt(CANISTER_CALL_BUDGET)] },
+    settings: { max_new_tokens: maxNewTokens, temperature: 0, top_k: 0, top_p: 1, seed: 0n, call_budget: [BigInt(CANISTER_CALL_BUDGET)] },
   });
+  unwrap(await model.end_session(unwrap(await request(1), 'start_turn').session_id), 'end_session');
+  const update = request(1000);
   const executing = () => [...local.replica.requests.values()].some((r) => r.status === 'processing');
   while (!executing()) await new Promise((resolve) => setTimeout(resolve, 20));
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -271,7 +283,7 @@ export async function main(argv) {
       wasm: { type: 'string', default: MODEL_WASM },
       precision: { type: 'string', default: 'f32' },
       streaming: { type: 'boolean', default: false },
-      'time-scale': { type: 'string', default: '0.1' },
+      'time-scale': { type: 'string', default: '0.5' },
     },
   });
   if (!['f32', 'int8'].includes(values.precision)) throw new Error(`--precision is f32 or int8\n${USAGE}`);
