@@ -228,7 +228,7 @@ export class Replica {
 
   /**
    * With IC timing: queues an admitted update call on its canister and resolves to its status record when the
-   * reply is certified in simulated time (the record is visible to read_state from then on).
+   * reply is certified in simulated time (the record is visible to read_state from then on). Never rejects.
    */
   submitUpdate({ canisterId, method, arg, caller, requestId }) {
     const key = bytesToHex(requestId);
@@ -251,6 +251,10 @@ export class Replica {
         return { instructions: 0, certify: (at) => certified(record, at) };
       }
       return this.executeInWorker({ canisterId, method, arg, caller }, progress, certified);
+    }).catch((e) => {
+      // the worker failed (or the canister was deleted under it): a reject, not a stuck request
+      this.options.log(`local-replica: ${method} on ${queueKey} failed: ${e.message}`);
+      return this.publish(key, { status: 'rejected', rejectCode: 5, errorCode: 'IC0504', rejectMessage: `Error from Canister ${queueKey}: local-replica could not execute the message: ${e.message}` });
     });
     return status.pending;
   }

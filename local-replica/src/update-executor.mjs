@@ -35,6 +35,10 @@ export class UpdateExecutor {
       this.pending?.reject(e);
       this.pending = null;
     });
+    this.worker.on('exit', () => {
+      this.pending?.reject(new Error(`the update worker of ${canister.idText} stopped`));
+      this.pending = null;
+    });
   }
 
   request(message, onProgress = null) {

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { pollForResponse } from '@icp-sdk/core/agent';
-import { startTestReplica, newAgent, newIdentity, deploy, wat2wasm, Actor } from '../testing/helpers.mjs';
+import { startTestReplica, newAgent, newIdentity, deploy, wat2wasm, Actor, managementActor } from '../testing/helpers.mjs';
 import { BURN_WAT, burnIdl } from '../testing/canisters.mjs';
 
 const SLICE = 1_000_000;
@@ -106,6 +106,24 @@ test('the clock goes on while a long message executes: each slice it uses up is 
     // without the reports the clock would wait at a + 3 (the earliest a 1-slice message could be certified)
     assert.ok(latest >= a + 10, `the clock reached round ${latest - a} after the message arrived while it executed`);
     assert.equal((await long).certifiedAt, a + 1 + 98 + 1);
+  } finally {
+    await close();
+  }
+});
+
+test('a canister deleted while its update executes: the call is rejected, the replica and its clock go on', async () => {
+  const { replica, agent, x, y, close } = await setup({ instructionsPerSlice: 50_000_000, timeScale: 0.005 });
+  try {
+    const long = replica.submitUpdate(burnCall(x, 695_000_000)); // about a second of V8
+    const mgmt = managementActor(agent);
+    await mgmt.stop_canister({ canister_id: x });
+    await mgmt.delete_canister({ canister_id: x });
+    const record = await long;
+    assert.equal(record.status, 'rejected');
+    assert.match(record.rejectMessage, /could not execute the message: the update worker of .* stopped/);
+    assert.equal(replica.timing.executing.size, 0);
+    const { round: b, records: [short] } = await submit(replica, [burnCall(y, SHORT)]);
+    assert.equal(short.certifiedAt, b + 3);
   } finally {
     await close();
   }
