@@ -102,6 +102,7 @@ export class Canister {
     this.version = 0;
     this.globalTimer = 0n;
     this.code = null;
+    this.pendingRollback = null; // a query's rollback not done yet (runMessage's deferRollback)
     this.runtime = null;
     this.stable = this.newStableMemory();
     this.certifiedData = new Uint8Array(0);
@@ -114,6 +115,24 @@ export class Canister {
 
   newStableMemory() {
     return new StableMemory({ maxPages: this.env.options.maxStablePages });
+  }
+
+  /** The instance (runtime); a rollback a query left pending is done first. */
+  get runtime() {
+    if (this.pendingRollback) this.settle();
+    return this.instanceRuntime;
+  }
+
+  set runtime(runtime) {
+    this.instanceRuntime = runtime;
+  }
+
+  /** Does the rollback a query left pending, if any. */
+  settle() {
+    const pending = this.pendingRollback;
+    if (!pending) return;
+    this.pendingRollback = null;
+    this.instanceRuntime = this.rollbackRuntime(pending.runtime, pending.globals);
   }
 
   hasMethod(exportName) {
@@ -269,10 +288,12 @@ export class Canister {
    * Executes an update, query or inspect_message entry point. With `withDelta`, a committed update also returns
    * what it changed (see applyDelta), so a copy of the canister elsewhere can follow. With `slice`
    * ({ instructions, done(count) }), the message runs in slices of that many instructions and done(count) is
-   * called each time one more is used up (the message is known to need more than count slices).
+   * called each time one more is used up (the message is known to need more than count slices). With
+   * `deferRollback`, a query's heap rollback (a pass over the whole heap) is left for settle(), which runs
+   * before anything else uses the instance, so the caller can reply first.
    * @returns {{ trap, response, accepted, instructions, delta? }}
    */
-  runMessage(kind, exportName, params, { withDelta = false, slice = null } = {}) {
+  runMessage(kind, exportName, params, { withDelta = false, slice = null, deferRollback = false } = {}) {
     const runtime = this.runtime;
     const ctx = this.context(kind, params);
     if (slice && BigInt(slice.instructions) < ctx.limit) {
@@ -302,6 +323,9 @@ export class Canister {
           globalTimer: ctx.globalTimer,
         };
       }
+    } else if (deferRollback && kind === Kind.query) {
+      this.stable.rollback();
+      this.pendingRollback = { runtime, globals };
     } else {
       this.runtime = this.rollbackRuntime(runtime, globals);
       this.stable.rollback();

@@ -334,7 +334,9 @@ export class Replica {
     const started = performance.now();
     const result = canister.runMessage(runAs, exportName, {
       arg, caller, method, limit, replicated: !isQuery, maxReplyBytes: isQuery ? this.options.maxQueryReplyBytes : this.options.maxReplyBytes,
-    });
+    }, { deferRollback: isQuery });
+    // a query's reply goes out before its rollback (a pass over the whole heap) is done
+    if (isQuery) setImmediate(() => canister.settle());
     const record = this.recordOf(canister, method, kind, result, started);
     if (runAs === Kind.update && !result.trap) this.persistCanister(canister, { stable: true });
     return record;

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { allCells, B, formatB, parseCells, promptIds, QUICK_CELLS, renderReport } from '../bench.mjs';
 import { parseFlags } from '../cli.mjs';
@@ -197,9 +198,18 @@ async function measureStreaming({ local, url, canisterId, mode, say }) {
   return { newChat: summarize(newChat), followUp: summarize(followUp), users: summaries, usersTotal, usersTokensPerSecond: tokens / usersTotal };
 }
 
-/** Real milliseconds a status query takes while a 36 B update executes (after a first update made the worker's copy). */
+/**
+ * Real milliseconds a status query takes while a 36 B update executes (after a first update made the worker's
+ * copy), sent from a worker thread as from another process.
+ */
 async function queryDuringLongUpdate({ local, url, canisterId }) {
   const { model } = await chatUser(url, canisterId);
+  const probe = new Worker(new URL('../status-probe-worker.mjs', import.meta.url), { workerData: { url, canisterId } });
+  const answer = () => new Promise((resolve, reject) => {
+    probe.once('message', resolve);
+    probe.once('error', reject);
+  });
+  await answer();
   const request = (maxNewTokens) => model.start_turn({
     session_id: [], prompt: '', prompt_ids: [streamingPromptIds(STREAMING_PROMPT_TOKENS)],
     settings: { max_new_tokens: maxNewTokens, temperature: 0, top_k: 0, top_p: 1, seed: 0n, call_budget: [BigInt(CANISTER_CALL_BUDGET)] },
@@ -209,9 +219,9 @@ async function queryDuringLongUpdate({ local, url, canisterId }) {
   const executing = () => [...local.replica.requests.values()].some((r) => r.status === 'processing');
   while (!executing()) await new Promise((resolve) => setTimeout(resolve, 20));
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const started = performance.now();
-  await model.status();
-  const ms = performance.now() - started;
+  probe.postMessage('status');
+  const { ms } = await answer();
+  await probe.terminate();
   if (!executing()) throw new Error('the 36 B update ended before the status query answered: the measurement is void');
   unwrap(await model.end_session(unwrap(await update, 'start_turn').session_id), 'end_session');
   return ms;
