@@ -108,7 +108,9 @@ export function renderStreamingSection({ results, meta }) {
       + `certified. Its clock ran at ${1 / meta.timeScale}× real speed (\`--time-scale ${meta.timeScale}\`) and waits for the host `
       + 'whenever it executes more slowly than the IC would, so the figures do not depend on this machine\'s speed. The client (the '
       + 'official agent, in the same process) sends its next call when a reply reaches it; that reaction runs in real time, so it '
-      + `counts ${1 / meta.timeScale}× in simulated time (a few tenths of a second per call). The synchronous call endpoint waits for `
+      + `counts ${1 / meta.timeScale}× in simulated time: from a reply's certification to the next call's arrival took `
+      + `${results.fewest.reaction === null ? '—' : `${results.fewest.reaction.toFixed(2)} s`} on average here (fewest-calls mode; on mainnet, `
+      + 'a network round trip and the agent\'s certificate check). The synchronous call endpoint waits for '
       + 'every reply here (no 202 fallback after 10 s), so the agent\'s real-time polling does not distort the compressed clock. '
       + `Model: a random GPT-2 of the real shape (${meta.shape}), f32 weights; greedy decoding; prompts of ${meta.promptTokens} token ids; `
       + `answers of ${meta.maxNewTokens} tokens.`,
@@ -117,11 +119,11 @@ export function renderStreamingSection({ results, meta }) {
     `|---|${MODES.map(() => '---:').join('|')}|`,
     row(`New chat, ${meta.promptTokens}-token prompt: first token`, (r) => s(r.newChat.firstToken)),
     row('New chat: largest / mean gap between visible updates', (r) => `${s(r.newChat.maxGap)} / ${s(r.newChat.meanGap)}`),
-    row(`New chat: ${meta.maxNewTokens}-token answer, total`, (r) => `${s(r.newChat.total)} (${r.newChat.tokens} tokens, ${r.newChat.calls} calls)`),
+    row(`New chat: ${meta.maxNewTokens}-token answer, total`, (r) => `${s(r.newChat.total)} (${r.newChat.tokens} tokens, ${r.newChat.calls} calls sent)`),
     row('New chat: tokens per second', (r) => r.newChat.tokensPerSecond.toFixed(2)),
     row(`Follow-up turn, ${meta.promptTokens}-token prompt: first token`, (r) => s(r.followUp.firstToken)),
     row('Follow-up: largest / mean gap between visible updates', (r) => `${s(r.followUp.maxGap)} / ${s(r.followUp.meanGap)}`),
-    row(`Follow-up: ${meta.maxNewTokens}-token answer, total`, (r) => `${s(r.followUp.total)} (${r.followUp.tokens} tokens, ${r.followUp.calls} calls)`),
+    row(`Follow-up: ${meta.maxNewTokens}-token answer, total`, (r) => `${s(r.followUp.total)} (${r.followUp.tokens} tokens, ${r.followUp.calls} calls sent)`),
     row(`${meta.users} users at once on one canister: each one's first token`, (r) => users(r).map((u) => s(u.firstToken)).join(', ')),
     row(`${meta.users} users: largest gap between visible updates`, (r) => s(Math.max(...users(r).map((u) => u.maxGap ?? 0)))),
     row(`${meta.users} users: canister's total tokens per second`, (r) => `${r.usersTokensPerSecond.toFixed(2)} (${users(r).reduce((n, u) => n + u.tokens, 0)} tokens in ${s(r.usersTotal)})`),

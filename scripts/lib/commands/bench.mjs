@@ -181,8 +181,13 @@ async function measureStreaming({ local, url, canisterId, mode, say }) {
       model: user.model, clock, sessionId, promptIds: streamingPromptIds(STREAMING_PROMPT_TOKENS, offset), maxNewTokens: STREAMING_ANSWER_TOKENS, mode,
     });
     const calls = replica.timedCalls.slice(seen).filter((c) => c.caller === user.principal && c.canister === canisterId);
-    return withReplicaTimes(result, calls);
+    const timed = withReplicaTimes(result, calls);
+    say(`    calls (received → certified, tokens): ${calls.map((c, i) => `${c.receivedAt.toFixed(1)}→${c.certifiedAt} (${timed.replies[i].tokens})`).join(', ')}`);
+    // the client's reaction: from a reply's certification to the next call it sends, in fewest-calls mode
+    if (mode.queued === 0) reactions.push(...calls.slice(1).map((c, i) => c.receivedAt - calls[i].certifiedAt));
+    return timed;
   };
+  const reactions = [];
   const user = await chatUser(url, canisterId);
   const newChat = await turn(user, null, 0);
   say(`  new chat: ${JSON.stringify(summarize(newChat))}`);
@@ -195,7 +200,10 @@ async function measureStreaming({ local, url, canisterId, mode, say }) {
   const summaries = turns.map(summarize);
   const tokens = summaries.reduce((n, u) => n + u.tokens, 0);
   say(`  ${STREAMING_USERS} users: ${JSON.stringify(summaries)}`);
-  return { newChat: summarize(newChat), followUp: summarize(followUp), users: summaries, usersTotal, usersTokensPerSecond: tokens / usersTotal };
+  return {
+    newChat: summarize(newChat), followUp: summarize(followUp), users: summaries, usersTotal, usersTokensPerSecond: tokens / usersTotal,
+    reaction: reactions.length ? reactions.reduce((a, b) => a + b, 0) / reactions.length : null,
+  };
 }
 
 /**
