@@ -115,16 +115,16 @@ export class IcTiming {
   }
 
   /**
-   * Queues a message received now for `queueKey` (a canister). `execute(startRound, progress)` runs it and resolves
+   * Queues a message received now (at `receivedAt` seconds) for `queueKey` (a canister). `execute(startRound, progress)` runs it and resolves
    * to { instructions, certify }; it may call progress(slices) whenever the message is known to need more than
    * `slices` slices, which lets the clock go on meanwhile. `certify(seconds)` is called when the reply is certified,
    * with the simulated time, and its value resolves the returned promise.
    */
-  submit(queueKey, execute) {
+  submit(queueKey, execute, receivedAt = this.seconds()) {
     let queue = this.queues.get(queueKey);
     if (!queue) this.queues.set(queueKey, queue = { waiting: [], busy: false, freeRound: 0 });
     return new Promise((resolve, reject) => {
-      queue.waiting.push({ inducted: this.round() + this.roundsBeforeExecution, execute, resolve, reject });
+      queue.waiting.push({ inducted: this.round(receivedAt) + this.roundsBeforeExecution, execute, resolve, reject });
       // not in the caller's turn: messages submitted together are received in the same round
       queueMicrotask(() => this.pump(queue));
     });

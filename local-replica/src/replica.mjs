@@ -206,7 +206,10 @@ export class Replica {
     return this.publish(key, record);
   }
 
-  /** Makes a status record visible to read_state; `certifiedAt`: simulated seconds, with IC timing. */
+  /**
+   * Makes a status record visible to read_state; `certifiedAt`: simulated seconds, with IC timing (which also
+   * sets `receivedAt`).
+   */
   publish(key, record, certifiedAt) {
     record.time = this.now();
     if (certifiedAt !== undefined) record.certifiedAt = certifiedAt;
@@ -240,6 +243,7 @@ export class Replica {
     const queueKey = canisterId.length === 0 ? 'aaaaa-aa' : textOf(canisterId);
     const receivedAt = this.timing.seconds();
     const certified = (record, at) => {
+      record.receivedAt = receivedAt;
       this.timedCalls.push({ canister: queueKey, method, caller: textOf(caller), receivedAt, certifiedAt: at, status: record.status });
       if (this.timedCalls.length > this.options.messageLogSize) this.timedCalls.shift();
       return this.publish(key, record, at);
@@ -251,7 +255,7 @@ export class Replica {
         return { instructions: 0, certify: (at) => certified(record, at) };
       }
       return this.executeInWorker({ canisterId, method, arg, caller }, progress, certified);
-    }).catch((e) => {
+    }, receivedAt).catch((e) => {
       // the worker failed (or the canister was deleted under it): a reject, not a stuck request
       this.options.log(`local-replica: ${method} on ${queueKey} failed: ${e.message}`);
       return this.publish(key, { status: 'rejected', rejectCode: 5, errorCode: 'IC0504', rejectMessage: `Error from Canister ${queueKey}: local-replica could not execute the message: ${e.message}` });
