@@ -62,6 +62,8 @@ export async function main(argv) {
     return;
   }
   if (positionals.length) throw new Error(`unknown command '${positionals[0]}'\n${USAGE}`);
+  if (!['mainnet', 'off'].includes(values['ic-timing'])) throw new Error(`--ic-timing expects mainnet or off\n${USAGE}`);
+  const icTiming = values['ic-timing'] === 'off' ? null : values['ic-timing'];
 
   if (!values['no-build']) await build();
   if (!fs.existsSync(MODEL_WASM)) throw new Error(`${MODEL_WASM} is missing: run scripts/dev without --no-build`);
@@ -69,8 +71,6 @@ export async function main(argv) {
   const port = positiveInteger(process.env.PORT ?? '4943', 'PORT');
   const serveDir = fs.existsSync(path.join(FRONTEND_DIR, 'package.json')) ? path.join(FRONTEND_DIR, 'dist') : null;
   step(`Local replica on port ${port}`);
-  if (!['mainnet', 'off'].includes(values['ic-timing'])) throw new Error(`--ic-timing expects mainnet or off\n${USAGE}`);
-  const icTiming = values['ic-timing'] === 'off' ? null : values['ic-timing'];
   const { url, reused } = await startBackgroundReplica({ port, serveDir, icTiming });
   process.stderr.write(`${reused ? 'Reusing the running' : 'Started the'} local replica at ${url} (log: ${path.relative(REPO_ROOT, paths.replicaLog)})\n`);
 
