@@ -104,7 +104,7 @@ public final class Session {
         if (promptTokensLeft() > 0) {
             throw new IllegalStateException(promptTokensLeft() + " prompt tokens are not ingested yet");
         }
-        float[] logits = model.forward(state, cache, tokens, cached, 1, cached, true);
+        float[] logits = model.forward(state, cache, tokens, cached, 1, cached, sampler.exactLogitMargin());
         cached++;
         int next = sampler.sample(logits);
         tokens[tokenCount++] = next;

@@ -88,7 +88,7 @@ public final class Gpt2Cli {
             stopTokens = tokenizer == null ? new int[0] : new ChatFormat(tokenizer).stopTokens();
         }
 
-        Sampler sampler = Sampler.create(new SamplerSettings(temperature, topK, topP, seed), config.vocabSize());
+        Sampler sampler = new ExactFirstLogits(Sampler.create(new SamplerSettings(temperature, topK, topP, seed), config.vocabSize()));
         RunState state = new RunState(config, PROMPT_BATCH);
         Session session = new Session(model, new KvCache(config), sampler, stopTokens, promptTokens, maxNewTokens);
         while (session.promptTokensLeft() > 0) {
@@ -117,6 +117,27 @@ public final class Gpt2Cli {
         }
         System.out.println(json.append("],\"top\":[").append(top).append("]}"));
         System.out.flush();
+    }
+
+    /** The same tokens as {@code sampler}, with every logit of the first step exact f32, for the printed top logits. */
+    private static final class ExactFirstLogits implements Sampler {
+        private final Sampler sampler;
+        private boolean first = true;
+
+        ExactFirstLogits(Sampler sampler) {
+            this.sampler = sampler;
+        }
+
+        @Override
+        public int sample(float[] logits) {
+            first = false;
+            return sampler.sample(logits);
+        }
+
+        @Override
+        public float exactLogitMargin() {
+            return first ? Float.POSITIVE_INFINITY : sampler.exactLogitMargin();
+        }
     }
 
     /** {@code [id,logit],...} for the highest logits, highest first. */
