@@ -37,7 +37,7 @@ final class CandidInterface {
             field("config_sha256", BLOB), field("tokenizer_sha256", BLOB), field("safetensors_sha256", BLOB),
             field("model_loaded", BOOL), field("tokenizer_loaded", BOOL), field("model", opt(MODEL_INFO)),
             field("precision", opt(PRECISION)),
-            field("heap_bytes", NAT64), field("stable_memory_bytes", NAT64),
+            field("heap_bytes", NAT64), field("lm_head_screen_bytes", NAT64), field("stable_memory_bytes", NAT64),
             field("sessions", NAT32), field("max_sessions", NAT32),
             field("setup_instructions", NAT64), field("last_call_instructions", NAT64),
             field("last_call_tokens", NAT32));

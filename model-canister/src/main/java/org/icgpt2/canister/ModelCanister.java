@@ -323,6 +323,7 @@ public final class ModelCanister {
                     .put("precision", service.modelLoaded() ? Opt.some(Variant.of(
                             service.precision() == Weights.Precision.INT8 ? "Int8" : "F32", null)) : Opt.NONE)
                     .put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory())
+                    .put("lm_head_screen_bytes", service.modelLoaded() ? service.model().weights().screenBytes() : 0L)
                     .put("stable_memory_bytes", StableMemory.size() * StableMemory.PAGE_SIZE)
                     .put("sessions", service.conversationCount())
                     .put("max_sessions", service.conversationCapacity())
