@@ -95,9 +95,10 @@ public final class Gpt2 {
         layerNorm(s.xb, 0, s.x, last, weights.finalNormWeight, weights.finalNormBias);
         ScreenedLmHead head = weights.screenedLmHead();
         if (head != null) {
-            head.apply(kernels, s.logits, s.xb, 0, exactMargin, s.quantized);
+            s.exactLogits = head.apply(kernels, s.logits, s.xb, 0, exactMargin, s.quantized, s.exactRows);
         } else {
             weights.tokenEmbeddingMatrix.apply(kernels, s.logits, 0, 0, s.xb, 0, e, 1, s.quantized);
+            s.exactLogits = config.vocabSize();
         }
         return s.logits;
     }

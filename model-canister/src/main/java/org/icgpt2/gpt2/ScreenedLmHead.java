@@ -53,9 +53,6 @@ public final class ScreenedLmHead {
     private final float[] boundScales;
     private final float alpha;
     private final float beta;
-    /** Rows to recompute; more than this many and one full f32 product is cheaper. */
-    private final int[] candidates;
-    private int lastExactRows;
 
     private ScreenedLmHead(float[] embedding, int rows, int cols, QuantizedMatrix quantized, float[] boundScales) {
         this.embedding = embedding;
@@ -67,7 +64,6 @@ public final class ScreenedLmHead {
         double gamma3 = gamma(3);
         this.alpha = (float) (0.5 + 0x1p-12 + 127 * ((1 + 0x1p-20) * gammaN + gamma3 + 0x1p-18));
         this.beta = (float) (127 * (1 + gamma3 + 0x1p-18));
-        this.candidates = new int[Math.max(1, rows / 2)];
     }
 
     private static double gamma(int k) {
@@ -94,48 +90,53 @@ public final class ScreenedLmHead {
         return new ScreenedLmHead(embedding, rows, cols, quantized, boundScales);
     }
 
-    /** Heap bytes held besides the f32 embedding: int8 copy, scales, bound scales and the candidate list. */
+    /** Heap bytes held besides the f32 embedding: the int8 copy with its scales, and the bound scales. */
     public long bytes() {
-        return quantized.bytes() + 4L * boundScales.length + 4L * candidates.length;
+        return quantized.bytes() + 4L * boundScales.length;
     }
 
-    /** How many rows the last {@link #apply} computed in f32 ({@code rows} when it fell back to the full product). */
-    public int lastExactRows() {
-        return lastExactRows;
+    /**
+     * Rows to recompute one by one at most, the size of {@link RunState}'s list: above that, one full f32 product
+     * costs less (a single row costs about 1.16 times its share of the full product in the SIMD kernel).
+     */
+    static int maxExactRows(int rows) {
+        return Math.max(1, rows / 2);
     }
 
     /**
      * Writes {@code logits[0 .. rows)} for the input {@code x[xOff .. xOff+cols)}: the f32 logit of
      * {@link Kernels#matmul} for every row whose bound reaches {@code exactMargin} below the best lower bound (for
-     * {@code exactMargin = +Infinity}, every row), the int8 logit for the others.
+     * {@code exactMargin = +Infinity}, every row), the int8 logit for the others. {@code exactRows} receives the
+     * recomputed rows' ids (at least {@link #maxExactRows} long).
+     *
+     * @return how many rows were computed in f32 ({@code rows} when that was the whole product)
      */
-    public void apply(Kernels kernels, float[] logits, float[] x, int xOff, float exactMargin, QuantizedActivations scratch) {
+    public int apply(Kernels kernels, float[] logits, float[] x, int xOff, float exactMargin, QuantizedActivations scratch,
+                     int[] exactRows) {
         if (!(exactMargin >= 0)) {
             throw new IllegalArgumentException("exactMargin must be >= 0, got " + exactMargin);
         }
         float c = exactMargin == Float.POSITIVE_INFINITY ? Float.NaN : boundFactor(x, xOff, scratch);
         if (Float.isNaN(c)) {
-            fullProduct(kernels, logits, x, xOff);
-            return;
+            return fullProduct(kernels, logits, x, xOff);
         }
         kernels.matmulQ8(logits, 0, rows, quantized.q, 0, cols, quantized.scales, 0, scratch.values(), 0, cols,
                 scratch.scales(), 0, rows, cols, 1);
         float threshold = kernels.maxLowerBound(logits, boundScales, c, rows) - exactMargin;
-        int count = kernels.rowsReaching(candidates, logits, boundScales, c, threshold, rows);
-        if (count > candidates.length) {
-            fullProduct(kernels, logits, x, xOff);
-            return;
+        int count = kernels.rowsReaching(exactRows, logits, boundScales, c, threshold, rows);
+        if (count > maxExactRows(rows)) {
+            return fullProduct(kernels, logits, x, xOff);
         }
         for (int i = 0; i < count; i++) {
-            int r = candidates[i];
+            int r = exactRows[i];
             kernels.matmul(logits, r, 1, embedding, r * cols, cols, x, xOff, cols, 1, cols, 1);
         }
-        lastExactRows = count;
+        return count;
     }
 
-    private void fullProduct(Kernels kernels, float[] logits, float[] x, int xOff) {
+    private int fullProduct(Kernels kernels, float[] logits, float[] x, int xOff) {
         kernels.matmul(logits, 0, 1, embedding, 0, cols, x, xOff, cols, rows, cols, 1);
-        lastExactRows = rows;
+        return rows;
     }
 
     /**

@@ -139,7 +139,7 @@ public final class Weights {
         return screenedLmHead;
     }
 
-    /** Heap bytes held by the LM head's screen beside {@link #bytes()} (39.1 MB for GPT-2 small; 0 with INT8). */
+    /** Heap bytes held by the LM head's screen beside {@link #bytes()} (39.0 MB for GPT-2 small; 0 with INT8). */
     public long screenBytes() {
         return screenedLmHead == null ? 0 : screenedLmHead.bytes();
     }

@@ -28,9 +28,10 @@ class ScreenedLmHeadTest {
         return out;
     }
 
-    private static float[] screenedLogits(ScreenedLmHead head, int rows, float[] x, float margin) {
+    /** The screened logits; {@code exact[0]} receives how many rows were recomputed in f32. */
+    private static float[] screenedLogits(ScreenedLmHead head, int rows, float[] x, float margin, int[] exact) {
         float[] out = new float[rows];
-        head.apply(KERNELS, out, x, 0, margin, new QuantizedActivations());
+        exact[0] = head.apply(KERNELS, out, x, 0, margin, new QuantizedActivations(), new int[ScreenedLmHead.maxExactRows(rows)]);
         return out;
     }
 
@@ -127,10 +128,11 @@ class ScreenedLmHeadTest {
             float[] int8 = int8Logits(head, x, rows);
             assertEquals(a, ArgmaxSampler.argmax(f32, rows));
             assertEquals(b, ArgmaxSampler.argmax(int8, rows), "the int8 order is not reversed: the test is too weak");
-            float[] screened = screenedLogits(head, rows, x, 0);
+            int[] exact = new int[1];
+            float[] screened = screenedLogits(head, rows, x, 0, exact);
             assertEquals(a, ArgmaxSampler.argmax(screened, rows));
             assertEquals(Float.floatToRawIntBits(f32[a]), Float.floatToRawIntBits(screened[a]));
-            assertTrue(head.lastExactRows() >= 2 && head.lastExactRows() < rows / 10, "exact rows: " + head.lastExactRows());
+            assertTrue(exact[0] >= 2 && exact[0] < rows / 10, "exact rows: " + exact[0]);
         }
     }
 
@@ -173,10 +175,11 @@ class ScreenedLmHeadTest {
             }
             ScreenedLmHead head = ScreenedLmHead.build(w, rows, cols, KERNELS);
             float[] f32 = fullLogits(w, rows, cols, x);
-            float[] greedy = screenedLogits(head, rows, x, 0);
+            int[] exact = new int[1];
+            float[] greedy = screenedLogits(head, rows, x, 0, exact);
             int best = ArgmaxSampler.argmax(f32, rows);
             assertEquals(best, ArgmaxSampler.argmax(greedy, rows), "trial " + trial);
-            if (head.lastExactRows() < rows / 4) {
+            if (exact[0] < rows / 4) {
                 screenedTrials++;
             }
             for (int r = 0; r < rows; r++) {
@@ -189,7 +192,7 @@ class ScreenedLmHeadTest {
             }
             for (float temperature : new float[]{0.01f, 0.1f, 1f}) {
                 float margin = temperature * LN_1E9;
-                float[] sampled = screenedLogits(head, rows, x, margin);
+                float[] sampled = screenedLogits(head, rows, x, margin, exact);
                 for (int r = 0; r < rows; r++) {
                     if (f32[r] >= f32[best] - margin) {
                         assertEquals(Float.floatToRawIntBits(f32[r]), Float.floatToRawIntBits(sampled[r]),
@@ -231,17 +234,18 @@ class ScreenedLmHeadTest {
         assertEquals(Float.POSITIVE_INFINITY, head.boundScale(41));
         float[] x = RandomModels.normal(random, cols, 1);
         float[] f32 = fullLogits(w, rows, cols, x);
-        float[] screened = screenedLogits(head, rows, x, 0);
+        int[] exact = new int[1];
+        float[] screened = screenedLogits(head, rows, x, 0, exact);
         assertTrue(Float.isNaN(screened[17]));
         assertEquals(Float.floatToRawIntBits(f32[40]), Float.floatToRawIntBits(screened[40]));
         assertEquals(Float.floatToRawIntBits(f32[41]), Float.floatToRawIntBits(screened[41]));
-        assertTrue(head.lastExactRows() < rows / 4, "exact rows: " + head.lastExactRows());
+        assertTrue(exact[0] < rows / 4, "exact rows: " + exact[0]);
 
         x[5] = Float.POSITIVE_INFINITY;
-        assertArrayEquals(fullLogits(w, rows, cols, x), screenedLogits(head, rows, x, 0));
-        assertEquals(rows, head.lastExactRows());
+        assertArrayEquals(fullLogits(w, rows, cols, x), screenedLogits(head, rows, x, 0, exact));
+        assertEquals(rows, exact[0]);
         float[] zero = new float[cols];
-        assertArrayEquals(fullLogits(w, rows, cols, zero), screenedLogits(head, rows, zero, 0));
+        assertArrayEquals(fullLogits(w, rows, cols, zero), screenedLogits(head, rows, zero, 0, exact));
     }
 
     // ---- whole generations ----
@@ -259,7 +263,8 @@ class ScreenedLmHeadTest {
         }
     }
 
-    private static int[] generate(Gpt2 model, int[] prompt, Sampler sampler, int tokens, int ingestChunk) {
+    /** Generates with a fresh state; {@code exactLogits[0]} receives the f32 rows of the last step. */
+    private static int[] generate(Gpt2 model, int[] prompt, Sampler sampler, int tokens, int ingestChunk, int... exactLogits) {
         RunState state = new RunState(model.config(), 4);
         Session session = new Session(model, new KvCache(model.config()), sampler, new int[0], prompt, tokens);
         while (session.promptTokensLeft() > 0) {
@@ -267,6 +272,9 @@ class ScreenedLmHeadTest {
         }
         while (!session.finished()) {
             session.step(state);
+        }
+        if (exactLogits.length > 0) {
+            exactLogits[0] = state.exactLogits();
         }
         return session.generated();
     }
@@ -291,9 +299,9 @@ class ScreenedLmHeadTest {
         Gpt2 model = RandomModels.build(1 + seed % 2, 4, embd, 48, vocab, seed, ScreenedLmHeadTest::nearDuplicates);
         for (int p = 0; p < 3; p++) {
             int[] prompt = IntStream.range(0, 1 + random.nextInt(12)).map(i -> random.nextInt(vocab)).toArray();
-            int[] greedy = generate(model, prompt, new ArgmaxSampler(vocab), 16, 3);
-            int exactRows = model.weights().screenedLmHead().lastExactRows();
-            assertTrue(exactRows < vocab / 4, "greedy recomputed " + exactRows + " of " + vocab + " rows");
+            int[] exactRows = new int[1];
+            int[] greedy = generate(model, prompt, new ArgmaxSampler(vocab), 16, 3, exactRows);
+            assertTrue(exactRows[0] < vocab / 4, "greedy recomputed " + exactRows[0] + " of " + vocab + " rows");
             assertArrayEquals(generate(model, prompt, new AllExact(new ArgmaxSampler(vocab)), 16, 5), greedy);
             for (SamplerSettings s : new SamplerSettings[]{
                     new SamplerSettings(0.05f, 0, 1, seed), new SamplerSettings(0.3f, 40, 0.95f, seed + 1),
