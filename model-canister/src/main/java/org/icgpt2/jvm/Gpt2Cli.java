@@ -22,7 +22,7 @@ import org.icgpt2.gpt2.Weights;
  * {@code --model DIR (--prompt TEXT | --prompt-ids I,J,...) --max-new-tokens N [--temperature T --top-k K --top-p P --seed S]
  * [--int8]}. With {@code --int8} the weight matrices are quantized at load ({@link Weights.Precision#INT8}).
  * Prints the generated text, then as its last line {@code {"ids":[generated ids],"top":[[id, logit], ...]}} with the
- * 10 highest logits of the first generated position.
+ * 10 highest logits of the first generated position (all of that position's logits are computed in f32, not screened).
  */
 public final class Gpt2Cli {
     private static final int PROMPT_BATCH = 16;
