@@ -312,6 +312,72 @@ class ScreenedLmHeadTest {
         }
     }
 
+    /** Counts the int8 passes of the screened head. */
+    private static final class CountingKernels implements Kernels {
+        private final Kernels kernels = new JavaKernels();
+        int int8Passes;
+
+        @Override
+        public void matmul(float[] out, int outOff, int outStride, float[] m, int mOff, int mStride, float[] x, int xOff,
+                           int xStride, int rows, int n, int batch) {
+            kernels.matmul(out, outOff, outStride, m, mOff, mStride, x, xOff, xStride, rows, n, batch);
+        }
+
+        @Override
+        public void matmulQ8(float[] out, int outOff, int outStride, byte[] q, int qOff, int qStride, float[] scales,
+                             int scalesOff, short[] x, int xOff, int xStride, float[] xScales, int xScalesOff, int rows,
+                             int n, int batch) {
+            int8Passes++;
+            kernels.matmulQ8(out, outOff, outStride, q, qOff, qStride, scales, scalesOff, x, xOff, xStride, xScales,
+                    xScalesOff, rows, n, batch);
+        }
+
+        @Override
+        public void weightedRowSum(float[] out, int outOff, float[] p, int pOff, float[] m, int mOff, int mStride, int rows, int n) {
+            kernels.weightedRowSum(out, outOff, p, pOff, m, mOff, mStride, rows, n);
+        }
+
+        @Override
+        public void transpose(float[] dst, int dstOff, float[] src, int srcOff, int rows, int cols) {
+            kernels.transpose(dst, dstOff, src, srcOff, rows, cols);
+        }
+
+        @Override
+        public float maxLowerBound(float[] values, float[] scales, float c, int rows) {
+            return kernels.maxLowerBound(values, scales, c, rows);
+        }
+
+        @Override
+        public int rowsReaching(int[] ids, float[] values, float[] scales, float c, float threshold, int rows) {
+            return kernels.rowsReaching(ids, values, scales, c, threshold, rows);
+        }
+    }
+
+    /**
+     * Sampling at a high temperature on nearly flat logits: the screen must recompute the whole head, so the session
+     * skips its int8 pass for the next steps (and tries again after them); the tokens stay the f32 path's, and a
+     * greedy session keeps screening every step.
+     */
+    @Test
+    void aSessionSkipsTheScreenWhileItRecomputesTheWholeHead() {
+        Gpt2 loaded = RandomModels.build(1, 4, 32, 64, 500, 9, (wte, vocab, embd, random) -> {
+            for (int i = 0; i < wte.length; i++) {
+                wte[i] *= 0.01f; // logits within a few hundredths of each other
+            }
+        });
+        CountingKernels kernels = new CountingKernels();
+        Gpt2 model = new Gpt2(loaded.config(), loaded.weights(), kernels);
+        int steps = 2 * (Session.UNSCREENED_STEPS + 1) + 1;
+        int[] prompt = {1, 2, 3};
+        SamplerSettings hot = new SamplerSettings(1, 0, 1, 5);
+        int[] sampled = generate(model, prompt, Sampler.create(hot, 500), steps, 2);
+        assertEquals(3, kernels.int8Passes, "int8 passes in " + steps + " steps");
+        assertArrayEquals(generate(model, prompt, new AllExact(Sampler.create(hot, 500)), steps, 2), sampled);
+        kernels.int8Passes = 0;
+        generate(model, prompt, new ArgmaxSampler(500), steps, 2);
+        assertEquals(steps, kernels.int8Passes);
+    }
+
     /** The Python-made test models of ForwardTest (F16, BF16, the real vocabulary) give the same tokens too. */
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 2, 3})
