@@ -422,6 +422,84 @@ function genTranspose() {
     `)`);
 }
 
+// ------------------------------------------------------------------------------------- LM-head screening
+// The two passes of the int8-screened LM head (ScreenedLmHead.java) over all vocab rows, where a row's int8 logit
+// v[r] is within s[r] * c of its f32 logit: the best lower bound, then the rows whose upper bound reaches a
+// threshold. Plain Java costs ~60 units per row and pass here (null, bounds and GC-root checks), ~6 M per token;
+// these cost ~3.5 units per row and pass. Both use the same f32 operations as the Java reference (v - s*c and
+// v + s*c, mul then add/sub), so every implementation gives the same bits.
+const SCREEN_UNROLL = 4; // v128 chunks (16 rows) per pass of the loop
+
+function genScreen() {
+  const U = SCREEN_UNROLL;
+  const advance = (bytes) => [`local.get $pv`, `i32.const ${bytes}`, `i32.add`, `local.set $pv`,
+    `local.get $ps`, `i32.const ${bytes}`, `i32.add`, `local.set $ps`];
+  emit(``,
+    `;; max_lower_bound(v, s, c, rows) -> f32: max over r < rows of v[r] - s[r]*c; NaN terms are skipped, -inf when`,
+    `;; there is none. Per ${4 * U} rows: ${U} x (local.get, v128.load x2, local.get c, mul, sub, pmax = 10) on one chain`,
+    `;; + pointer bumps and loop test = ~${10 * U + 15} units (f32x4.pmax(acc, t) = acc < t ? t : acc, 1 unit). Tail rows scalar.`);
+  emit(`(func (export "max_lower_bound") (param $pv i32) (param $ps i32) (param $c f32) (param $rows i32) (result f32)`,
+    `(local $cv v128) (local $acc v128) (local $end${4 * U} i32) (local $end i32) (local $best f32) (local $t f32)`,
+    `local.get $c`, `f32x4.splat`, `local.set $cv`,
+    `v128.const f32x4 -inf -inf -inf -inf`, `local.set $acc`,
+    `local.get $pv`, `local.get $rows`, `i32.const ${-4 * U}`, `i32.and`, `i32.const 2`, `i32.shl`, `i32.add`, `local.set $end${4 * U}`,
+    `local.get $pv`, `local.get $rows`, `i32.const 2`, `i32.shl`, `i32.add`, `local.set $end`,
+    `block $chunksdone`, `local.get $pv`, `local.get $end${4 * U}`, `i32.eq`, `br_if $chunksdone`, `loop $chunks`, `local.get $acc`);
+  for (let j = 0; j < U; j++) {
+    emit(`local.get $pv`, `v128.load offset=${16 * j} align=4`, `local.get $ps`, `v128.load offset=${16 * j} align=4`,
+      `local.get $cv`, `f32x4.mul`, `f32x4.sub`, `f32x4.pmax`);
+  }
+  emit(`local.set $acc`, ...advance(16 * U), `local.get $pv`, `local.get $end${4 * U}`, `i32.ne`, `br_if $chunks`, `end`, `end`,
+    `local.get $acc`, `f32x4.extract_lane 0`, `local.set $best`);
+  const keepMax = [`local.set $t`, `local.get $t`, `local.get $best`, `local.get $best`, `local.get $t`, `f32.lt`, `select`, `local.set $best`];
+  for (let l = 1; l < 4; l++) emit(`local.get $acc`, `f32x4.extract_lane ${l}`, ...keepMax);
+  emit(`block $taildone`, `local.get $pv`, `local.get $end`, `i32.eq`, `br_if $taildone`, `loop $tail`,
+    `local.get $pv`, `f32.load align=4`, `local.get $ps`, `f32.load align=4`, `local.get $c`, `f32.mul`, `f32.sub`, ...keepMax,
+    ...advance(4), `local.get $pv`, `local.get $end`, `i32.ne`, `br_if $tail`, `end`, `end`,
+    `local.get $best`,
+    `)`);
+
+  emit(``,
+    `;; $reach_rows: rows r .. end-1 one at a time (pv, ps at row r): every row with NOT(v + s*c < t) (NaN reaches)`,
+    `;; is counted in n and, while n < cap, its id stored at ids[n]. Returns n.`,
+    `(func $reach_rows (param $ids i32) (param $pv i32) (param $ps i32) (param $c f32) (param $t f32) (param $r i32) (param $end i32) (param $cap i32) (param $n i32) (result i32)`,
+    `block $done`, `local.get $r`, `local.get $end`, `i32.ge_u`, `br_if $done`, `loop $row`,
+    `local.get $pv`, `f32.load align=4`, `local.get $ps`, `f32.load align=4`, `local.get $c`, `f32.mul`, `f32.add`, `local.get $t`, `f32.lt`,
+    `i32.eqz`, `if`,
+    `local.get $n`, `local.get $cap`, `i32.lt_u`, `if`,
+    `local.get $ids`, `local.get $n`, `i32.const 2`, `i32.shl`, `i32.add`, `local.get $r`, `i32.store align=4`,
+    `end`,
+    `local.get $n`, `i32.const 1`, `i32.add`, `local.set $n`,
+    `end`,
+    ...advance(4),
+    `local.get $r`, `i32.const 1`, `i32.add`, `local.tee $r`, `local.get $end`, `i32.ne`, `br_if $row`, `end`, `end`,
+    `local.get $n`,
+    `)`);
+  emit(``,
+    `;; rows_reaching(ids, v, s, c, t, rows, cap) -> i32: how many rows r < rows have NOT(v[r] + s[r]*c < t) (NaN`,
+    `;; reaches); the first cap of their ids, ascending, go to ids (i32). Per ${4 * U} rows: ${U} x (local.get, v128.load x2,`,
+    `;; local.get c, mul, add, local.get t, lt = 11) + ${U - 1} v128.and + all_true + if + bumps and loop test = ~${11 * U + U + 18}`,
+    `;; units; a group with a row that reaches is redone row by row by $reach_rows (rare: a few groups per token).`,
+    `(func (export "rows_reaching") (param $ids i32) (param $pv i32) (param $ps i32) (param $c f32) (param $t f32) (param $rows i32) (param $cap i32) (result i32)`,
+    `(local $cv v128) (local $tv v128) (local $r i32) (local $end${4 * U} i32) (local $n i32)`,
+    `local.get $c`, `f32x4.splat`, `local.set $cv`, `local.get $t`, `f32x4.splat`, `local.set $tv`,
+    `local.get $rows`, `i32.const ${-4 * U}`, `i32.and`, `local.set $end${4 * U}`,
+    `block $chunksdone`, `local.get $end${4 * U}`, `i32.eqz`, `br_if $chunksdone`, `loop $chunks`);
+  for (let j = 0; j < U; j++) {
+    emit(`local.get $pv`, `v128.load offset=${16 * j} align=4`, `local.get $ps`, `v128.load offset=${16 * j} align=4`,
+      `local.get $cv`, `f32x4.mul`, `f32x4.add`, `local.get $tv`, `f32x4.lt`, ...(j > 0 ? [`v128.and`] : []));
+  }
+  emit(`i32x4.all_true`, `i32.eqz`, `if`,
+    `local.get $ids`, `local.get $pv`, `local.get $ps`, `local.get $c`, `local.get $t`, `local.get $r`,
+    `local.get $r`, `i32.const ${4 * U}`, `i32.add`, `local.get $cap`, `local.get $n`, `call $reach_rows`, `local.set $n`,
+    `end`,
+    ...advance(16 * U),
+    `local.get $r`, `i32.const ${4 * U}`, `i32.add`, `local.tee $r`, `local.get $end${4 * U}`, `i32.ne`, `br_if $chunks`, `end`, `end`,
+    `local.get $ids`, `local.get $pv`, `local.get $ps`, `local.get $c`, `local.get $t`, `local.get $r`, `local.get $rows`,
+    `local.get $cap`, `local.get $n`, `call $reach_rows`,
+    `)`);
+}
+
 export function generate() {
   L.length = 0;
   emit(`;; GENERATED by scripts/gen-kernels.mjs — edit the generator, not this file.`,
@@ -441,6 +519,7 @@ export function generate() {
   genMatmulQ8();
   genWrs();
   genTranspose();
+  genScreen();
   emit(`)`);
   // indent by nesting
   let depth = 0; const out = [];

@@ -140,7 +140,7 @@ export function measure(shapes) {
   return results;
 }
 
-/** The shapes of the brief with their targets (units per MAC, or per element for transpose). */
+/** The shapes of the brief with their targets (units per MAC, per element for transpose, per row for the screen). */
 export function standardShapes() {
   const mm = (rows, n, batch, target) => ({
     name: `matmul rows=${rows} n=${n} batch=${batch}`, target, work: rows * n * batch,
@@ -173,12 +173,23 @@ export function standardShapes() {
     mm(1024, 64, 1, null), // attention scores over a KV cache (head size 64)
     wrs(1024, 64, 768, 2.2), wrs(128, 64, 768, 2.2), wrs(768, 768, 768, 2.2),
     tr(768, 3072, 8), tr(768, 768, 8), tr(1023, 65, 8),
+    // the screened LM head's two passes over GPT-2's vocabulary (units per row)
+    { name: 'max_lower_bound rows=50260', target: 4, work: 50260, floats: 2 * 50260,
+      run: (ex) => ex.max_lower_bound(0, 4 * 50260, 0.001, 50260) },
+    { name: 'rows_reaching rows=50260', target: 4.5, work: 50260, floats: 3 * 50260,
+      run: (ex) => ex.rows_reaching(8 * 50260, 0, 4 * 50260, 0.001, 1e9, 50260, 50260) },
   ];
+}
+
+/** What a shape's work counts: multiply-adds, elements (transpose) or rows (the LM-head screen). */
+export function workUnit(name) {
+  if (name.startsWith('transpose')) return 'elem';
+  return /^(max_lower_bound|rows_reaching)/.test(name) ? 'row' : 'MAC';
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const r of measure(standardShapes())) {
-    console.log(`${r.name.padEnd(44)} ${String(r.units).padStart(12)} units  ${r.perWork.toFixed(4)}/${r.name.startsWith('transpose') ? 'elem' : 'MAC'}` +
+    console.log(`${r.name.padEnd(44)} ${String(r.units).padStart(12)} units  ${r.perWork.toFixed(4)}/${workUnit(r.name)}` +
       (r.target ? `  (target ≤ ${r.target})` : ''));
   }
 }

@@ -125,6 +125,7 @@ export class FakeModel {
       : [],
     precision: this.modelLoaded ? [{ F32: null }] : [],
     heap_bytes: 600_000_000n,
+    lm_head_screen_bytes: this.modelLoaded ? 39_001_760n : 0n,
     stable_memory_bytes: 510_000_000n,
     sessions: this.sessions.size,
     max_sessions: 16,

@@ -101,8 +101,11 @@ export function renderReport({ results, setupModel, postUpgrade, tokensPerCall, 
       + `${meta.machine}, Node ${meta.node}; ${meta.duration} in all.`,
     '',
     `The canister runs in local-replica with the IC's metering and limits (40 B instructions per update call). The model is a `
-      + `random GPT-2 of the real shape (${meta.shape}), with ${meta.precision === 'int8' ? 'int8 weight matrices (one scale per row)' : 'f32 weights'}; `
-      + 'the values of the weights do not change the count. '
+      + `random GPT-2 of the real shape (${meta.shape}), with ${meta.precision === 'int8'
+        ? 'int8 weight matrices (one scale per row); the values of the weights do not change the count. '
+        : 'f32 weights; the values of the weights change the count only through the LM head\'s int8 screen, which '
+          + 'recomputes in f32 the rows that could hold the top logit (1 to 11 of the 50,260 per generated token on this '
+          + 'model, greedy; ScreenedLmHead). '}`
       + 'Prompt: the ids [1, 2, 3, 4] repeated, as in the seed\'s canbench; greedy decoding. A cell that fits one call is one '
       + '`inference` call; a longer one runs as a session (`start_turn` with `prompt_ids`, then `continue_turn`) and sums its calls. '
       + 'Each count is the whole message as the replica meters it.',

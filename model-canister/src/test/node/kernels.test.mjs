@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate, pinnedSha256, sha256 } from '../../../../scripts/gen-kernels.mjs';
-import { kernelModules, instantiate, measure, standardShapes } from '../../../../scripts/kernel-cost.mjs';
+import { kernelModules, instantiate, measure, standardShapes, workUnit } from '../../../../scripts/kernel-cost.mjs';
 
 const GUARD = 37; // floats of guard band around every output range
 const SENTINEL = -12345.5;
@@ -77,9 +77,10 @@ test('the generated kernels.wat has the SHA-256 pinned in model-canister/src/mai
   assert.equal(sha256(generate()), pinnedSha256());
 });
 
-test('exports exactly matmul, matmul_q8, weighted_row_sum, transpose and imports only main.memory', () => {
+test('exports exactly matmul, matmul_q8, weighted_row_sum, transpose, max_lower_bound, rows_reaching and imports only main.memory', () => {
   const mod = new WebAssembly.Module(kernelModules().plain);
-  assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name).sort(), ['matmul', 'matmul_q8', 'transpose', 'weighted_row_sum']);
+  assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name).sort(),
+    ['matmul', 'matmul_q8', 'max_lower_bound', 'rows_reaching', 'transpose', 'weighted_row_sum']);
   assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: 'main', name: 'memory', kind: 'memory' }]);
 });
 
@@ -250,6 +251,67 @@ test('transpose: all shapes 0..9 x 0..9, odd and large, unaligned', () => {
   runTranspose({ rows: 768, cols: 769, mis: [2, 1] });
 });
 
+test('matmul: one row at its offset gives the bits of the full product (the screened LM head relies on it)', () => {
+  for (const [rows, n] of [[37, 768], [20, 3072], [50, 13], [9, 64]]) {
+    const A = arena(rows * n + n + 2 * rows + 1000);
+    const m = A.alloc(rows * n, 1, rng(rows)), x = A.alloc(n, 2, rng(n)), full = A.alloc(rows, 3), one = A.alloc(rows, 0);
+    A.ex.matmul(4 * full, 1, 4 * m, n, 4 * x, n, rows, n, 1);
+    for (let r = 0; r < rows; r++) A.ex.matmul(4 * (one + r), 1, 4 * (m + r * n), n, 4 * x, n, 1, n, 1);
+    assert.deepEqual([...A.f.subarray(one, one + rows)], [...A.f.subarray(full, full + rows)], `rows=${rows} n=${n}`);
+  }
+});
+
+/** Values and scales for the screening kernels, with NaN, infinities, ties and signed zeros mixed in. */
+function screenInputs(A, rows, r) {
+  const special = [NaN, Infinity, -Infinity, 0, -0, 1e30];
+  const v = A.alloc(rows, 1, () => (r() < 0.05 ? special[Math.floor((r() + 0.5) * special.length)] : Math.fround(r() * 8)));
+  const s = A.alloc(rows, 2, () => (r() < 0.02 ? Infinity : Math.fround(Math.abs(r()) * 0.1)));
+  return { v, s };
+}
+
+test('max_lower_bound: max of v - s*c in f32, NaN skipped, -inf when empty; matches the Java reference', () => {
+  let seed = 1;
+  for (const rows of [0, 1, 3, 15, 16, 17, 31, 32, 33, 100, 50260]) {
+    for (const c of [0, 0.75, 3.5e3]) {
+      const r = rng(seed++);
+      const A = arena(2 * rows + 1000);
+      const { v, s } = screenInputs(A, rows, r);
+      const snap = A.f.slice();
+      const got = A.ex.max_lower_bound(4 * v, 4 * s, c, rows);
+      let want = -Infinity;
+      for (let i = 0; i < rows; i++) {
+        const lower = Math.fround(A.f[v + i] - Math.fround(A.f[s + i] * Math.fround(c)));
+        want = want < lower ? lower : want;
+      }
+      assert.ok(Object.is(got, want) || got === want, `rows=${rows} c=${c}: got ${got}, want ${want}`);
+      checkUntouched(A.f, snap, new Set(), `max_lower_bound rows=${rows}`);
+    }
+  }
+});
+
+test('rows_reaching: ids of rows with NOT(v + s*c < t), ascending, capped at cap but all counted', () => {
+  let seed = 50;
+  for (const rows of [0, 1, 5, 16, 17, 47, 48, 49, 1000, 50260]) {
+    for (const [c, t, cap] of [[0.5, 3, 1000], [0.01, 3.9, 5], [2, -Infinity, 60000], [0, Infinity, 10], [1, NaN, 3]]) {
+      const r = rng(seed++);
+      const A = arena(2 * rows + cap + 1000);
+      const { v, s } = screenInputs(A, rows, r);
+      const ids = A.alloc(cap, 0);
+      const snap = A.f.slice();
+      const got = A.ex.rows_reaching(4 * ids, 4 * v, 4 * s, c, t, rows, cap);
+      const want = [];
+      for (let i = 0; i < rows; i++) {
+        if (!(Math.fround(A.f[v + i] + Math.fround(A.f[s + i] * Math.fround(c))) < Math.fround(t))) want.push(i);
+      }
+      const what = `rows=${rows} c=${c} t=${t} cap=${cap}`;
+      assert.equal(got, want.length, what);
+      const stored = Math.min(cap, want.length);
+      assert.deepEqual([...new Int32Array(A.f.buffer, 4 * ids, stored)], want.slice(0, stored), what);
+      checkUntouched(A.f, snap, new Set(Array.from({ length: stored }, (_, i) => ids + i)), what);
+    }
+  }
+});
+
 test('deterministic: same inputs, bit-identical outputs', () => {
   const once = () => {
     const A = arena(3 * 800 * 3 + 1000);
@@ -262,7 +324,7 @@ test('deterministic: same inputs, bit-identical outputs', () => {
 
 test('IC cost per MAC / element (metered like the IC, exact totals)', (t) => {
   const results = measure(standardShapes());
-  for (const r of results) t.diagnostic(`${r.name}: ${r.perWork.toFixed(4)} units/${r.name.startsWith('transpose') ? 'element' : 'MAC'}`);
+  for (const r of results) t.diagnostic(`${r.name}: ${r.perWork.toFixed(4)} units/${workUnit(r.name)}`);
   for (const r of results) {
     // The brief's ≤1.3 for batch ≥ 4 is below the f32x4 floor (mul 2 + add 2 + 2 operand pushes per 4 MACs =
     // 1.5/MAC; see kernels.wat header), so batch ≥ 4 is held to 1.5 + 0.5/8 + overhead instead.

@@ -26,10 +26,15 @@ after(async () => {
 test('int8 weights give the JVM engine\'s int8 answer, and f32 is restored by setup_model', async () => {
   const f32Answer = assertOk(await env.actor.generate(PROMPT, 8, 0));
   const f32Cost = BigInt(lastMessage(env.replica, 'generate', env.canisterId).instructions);
-  assert.deepEqual((await env.actor.status()).precision, [{ F32: null }]);
+  const f32Status = await env.actor.status();
+  assert.deepEqual(f32Status.precision, [{ F32: null }]);
+  // the int8 copy of the embedding that screens the f32 LM head: one byte per weight plus two floats per row
+  const { vocab_size: vocab, n_embd: embd } = f32Status.model[0];
+  assert.equal(f32Status.lm_head_screen_bytes, BigInt(vocab * embd + 8 * vocab));
 
   assertOk(await env.actor.setup_model_with_precision({ Int8: null }));
   assert.deepEqual((await env.actor.status()).precision, [{ Int8: null }]);
+  assert.equal((await env.actor.status()).lm_head_screen_bytes, 0n);
   const int8Answer = assertOk(await env.actor.generate(PROMPT, 8, 0));
   const int8Cost = BigInt(lastMessage(env.replica, 'generate', env.canisterId).instructions);
   assert.equal(int8Answer, jvm(model, { prompt: PROMPT, maxNewTokens: 8, int8: true }).text);

@@ -105,7 +105,8 @@ final class CanisterCore {
                 loaded, service.tokenizerLoaded(),
                 loaded ? modelInfo() : null,
                 loaded ? (service.precision() == Weights.Precision.INT8 ? Precision.INT8 : Precision.F32) : null,
-                runtime.totalMemory() - runtime.freeMemory(), storage.size() * StableStorage.PAGE_SIZE,
+                runtime.totalMemory() - runtime.freeMemory(),
+                loaded ? service.model().weights().screenBytes() : 0L, storage.size() * StableStorage.PAGE_SIZE,
                 service.conversationCount(), service.conversationCapacity(),
                 service.setupInstructions(), service.lastCallInstructions(), service.lastCallTokens());
     }

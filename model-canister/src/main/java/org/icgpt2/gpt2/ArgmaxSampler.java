@@ -13,6 +13,12 @@ public final class ArgmaxSampler implements Sampler {
         return argmax(logits, vocabSize);
     }
 
+    /** Only the highest logit matters; the screened head makes every row that could hold it exact. */
+    @Override
+    public float exactLogitMargin() {
+        return 0;
+    }
+
     static int argmax(float[] a, int n) {
         int best = 0;
         float max = a[0];

@@ -36,6 +36,18 @@ public final class Gpt2 {
      * @return {@code state.logits()} when computeLogits, else null
      */
     public float[] forward(RunState s, KvCache cache, int[] tokens, int offset, int count, int position, boolean computeLogits) {
+        return forward(s, cache, tokens, offset, count, position, computeLogits ? Float.POSITIVE_INFINITY : Float.NaN);
+    }
+
+    /**
+     * {@link #forward(RunState, KvCache, int[], int, int, int, boolean)} with the LM head screened ({@link ScreenedLmHead},
+     * f32 weights): the logits are the f32 path's for every token whose bound reaches {@code exactMargin} below the best
+     * lower bound, int8 estimates for the others ({@link Sampler#exactLogitMargin()}: 0 for greedy decoding).
+     * With int8 weights the logits are the int8 head's, as with {@code computeLogits}.
+     *
+     * @param exactMargin &gt;= 0; +Infinity gives every logit exactly; NaN skips the head (returns null)
+     */
+    public float[] forward(RunState s, KvCache cache, int[] tokens, int offset, int count, int position, float exactMargin) {
         int e = config.nEmbd();
         if (count <= 0 || count > s.maxBatch()) {
             throw new IllegalArgumentException("batch of " + count + " tokens outside [1, " + s.maxBatch() + "]");
@@ -76,12 +88,18 @@ public final class Gpt2 {
             addInPlace(s.x, s.xb, count * e);
         }
 
-        if (!computeLogits) {
+        if (Float.isNaN(exactMargin)) {
             return null;
         }
         int last = (count - 1) * e;
         layerNorm(s.xb, 0, s.x, last, weights.finalNormWeight, weights.finalNormBias);
-        weights.tokenEmbeddingMatrix.apply(kernels, s.logits, 0, 0, s.xb, 0, e, 1, s.quantized);
+        ScreenedLmHead head = weights.screenedLmHead();
+        if (head != null) {
+            s.exactLogits = head.apply(kernels, s.logits, s.xb, 0, exactMargin, s.quantized, s.exactRows);
+        } else {
+            weights.tokenEmbeddingMatrix.apply(kernels, s.logits, 0, 0, s.xb, 0, e, 1, s.quantized);
+            s.exactLogits = config.vocabSize();
+        }
         return s.logits;
     }
 

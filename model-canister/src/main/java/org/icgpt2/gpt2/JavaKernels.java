@@ -66,6 +66,30 @@ public final class JavaKernels implements Kernels {
     }
 
     @Override
+    public float maxLowerBound(float[] values, float[] scales, float c, int rows) {
+        float best = Float.NEGATIVE_INFINITY;
+        for (int r = 0; r < rows; r++) {
+            float lower = values[r] - scales[r] * c;
+            best = best < lower ? lower : best; // NaN never wins
+        }
+        return best;
+    }
+
+    @Override
+    public int rowsReaching(int[] ids, float[] values, float[] scales, float c, float threshold, int rows) {
+        int count = 0;
+        for (int r = 0; r < rows; r++) {
+            if (!(values[r] + scales[r] * c < threshold)) {
+                if (count < ids.length) {
+                    ids[count] = r;
+                }
+                count++;
+            }
+        }
+        return count;
+    }
+
+    @Override
     public void transpose(float[] dst, int dstOff, float[] src, int srcOff, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
             int srcRow = srcOff + r * cols;

@@ -6,6 +6,8 @@ package org.icgpt2.gpt2;
  * All offsets and strides are in floats. Implementations may assume the ranges are valid: callers check them.
  * Each output of {@link #matmul} must not depend on {@code batch} (same summation order for any batch size): a session
  * ingests its prompt in batches that depend on how the work was split across calls, and must give the same tokens.
+ * Nor may it depend on {@code rows}: {@link ScreenedLmHead} recomputes single rows of the LM head and must get the bits
+ * the full product gives.
  */
 public interface Kernels {
 
@@ -44,6 +46,20 @@ public interface Kernels {
      * (overwrites out). Attention's probability-weighted sum of the value cache.
      */
     void weightedRowSum(float[] out, int outOff, float[] p, int pOff, float[] m, int mOff, int mStride, int rows, int n);
+
+    /**
+     * The best lower bound of {@link ScreenedLmHead}: {@code max over r < rows of (values[r] - scales[r] * c)}, each term
+     * one f32 multiplication then one f32 subtraction; NaN terms are skipped; {@code -Infinity} when none is left.
+     */
+    float maxLowerBound(float[] values, float[] scales, float c, int rows);
+
+    /**
+     * The rows of {@link ScreenedLmHead} whose upper bound reaches {@code threshold}: every {@code r < rows} for which
+     * {@code values[r] + scales[r] * c < threshold} is false (f32 multiplication then addition; NaN reaches), in
+     * increasing order. Writes the first {@code ids.length} of them to {@code ids} and returns how many there are
+     * (possibly more than {@code ids.length}).
+     */
+    int rowsReaching(int[] ids, float[] values, float[] scales, float c, float threshold, int rows);
 
     /** {@code dst[dstOff + c*rows + r] = src[srcOff + r*cols + c]}: a [rows, cols] matrix into [cols, rows]. */
     void transpose(float[] dst, int dstOff, float[] src, int srcOff, int rows, int cols);

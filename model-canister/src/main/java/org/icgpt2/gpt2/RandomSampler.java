@@ -7,8 +7,12 @@ package org.icgpt2.gpt2;
  * Buffers are allocated once; random numbers come from a seeded xorshift64*.
  */
 public final class RandomSampler implements Sampler {
+    /** ln(1e9): a logit this far (times the temperature) below the top one has under 1e-9 of its probability. */
+    private static final double LN_1E9 = Math.log(1e9);
+
     private final int vocabSize;
     private final float invTemperature;
+    private final float exactLogitMargin;
     private final int topK;
     private final float topP;
     private final int[] candidates;
@@ -22,11 +26,24 @@ public final class RandomSampler implements Sampler {
         }
         this.vocabSize = vocabSize;
         this.invTemperature = 1 / s.temperature();
+        this.exactLogitMargin = (float) (LN_1E9 * s.temperature());
         this.topK = s.topK() < vocabSize ? s.topK() : 0;
         this.topP = s.topP();
         this.candidates = new int[vocabSize];
         this.weights = new double[vocabSize];
         this.rngState = splitmix64(s.seed());
+    }
+
+    /**
+     * Tokens whose logit is at least {@code temperature * ln(1e9)} below the top one may keep int8 estimates
+     * ({@link ScreenedLmHead}), which are below that line too: each such token weighs under 1e-9 of the top token
+     * before and after, so all of them together move the cumulative weights the draw is compared with by under
+     * {@code vocabSize * 1e-9} of the total, and a draw can differ from the all-f32 one with probability of that
+     * order (about 1e-4 for GPT-2's 50,260 tokens; top-k and top-p only reorder or cut tokens of that weight).
+     */
+    @Override
+    public float exactLogitMargin() {
+        return exactLogitMargin;
     }
 
     @Override

@@ -21,8 +21,12 @@ public final class RunState {
     final float[] scores;
     /** Logits of the last token of the last forward that asked for them [vocab]. */
     final float[] logits;
-    /** int16 copies of the inputs of int8 matrices (allocated on first use: F32 models never touch it). */
+    /** int16 copies of the inputs of int8 matrices and of the screened LM head (allocated on first use). */
     final QuantizedActivations quantized = new QuantizedActivations();
+    /** Ids of the rows the screened LM head recomputes in f32. */
+    final int[] exactRows;
+    /** See {@link #exactLogits()}. */
+    int exactLogits;
 
     public RunState(Config c, int maxBatch) {
         if (maxBatch <= 0) {
@@ -36,6 +40,7 @@ public final class RunState {
         hidden = new float[maxBatch * c.nInner()];
         scores = new float[maxBatch * c.nPositions()];
         logits = new float[c.vocabSize()];
+        exactRows = new int[ScreenedLmHead.maxExactRows(c.vocabSize())];
     }
 
     public int maxBatch() {
@@ -47,7 +52,16 @@ public final class RunState {
         return logits;
     }
 
+    /**
+     * How many logits of the last forward that computed them are the model's own head's: all of them, unless the f32
+     * head was screened ({@link ScreenedLmHead}): then the rows it recomputed in f32.
+     */
+    public int exactLogits() {
+        return exactLogits;
+    }
+
     public long bytes() {
-        return 4L * (x.length + xb.length + qkv.length + attnOut.length + hidden.length + scores.length + logits.length);
+        return 4L * (x.length + xb.length + qkv.length + attnOut.length + hidden.length + scores.length + logits.length
+                + exactRows.length);
     }
 }

@@ -16,6 +16,12 @@ public final class Session {
 
     public enum FinishReason { NOT_FINISHED, STOP_TOKEN, MAX_NEW_TOKENS, CONTEXT_FULL }
 
+    /**
+     * Steps that skip the LM head's int8 screen after it had to recompute the whole head (sampling on nearly flat
+     * logits): its int8 pass would likely be wasted again. Then it is tried again.
+     */
+    static final int UNSCREENED_STEPS = 8;
+
     private final Gpt2 model;
     private final KvCache cache;
     private final Sampler sampler;
@@ -27,6 +33,11 @@ public final class Session {
     private int tokenCount;
     /** Tokens whose keys and values are in the cache (they fill positions 0..cached-1). */
     private int cached;
+    /**
+     * Steps left that compute every logit in f32 ({@link #UNSCREENED_STEPS}). Session state, so the tokens do not
+     * depend on how the work is split across calls.
+     */
+    private int unscreenedSteps;
     private FinishReason finishReason = FinishReason.NOT_FINISHED;
 
     public Session(Gpt2 model, KvCache cache, Sampler sampler, int[] stopTokens, int[] prompt, int maxNewTokens) {
@@ -104,7 +115,13 @@ public final class Session {
         if (promptTokensLeft() > 0) {
             throw new IllegalStateException(promptTokensLeft() + " prompt tokens are not ingested yet");
         }
-        float[] logits = model.forward(state, cache, tokens, cached, 1, cached, true);
+        float margin = unscreenedSteps > 0 ? Float.POSITIVE_INFINITY : sampler.exactLogitMargin();
+        float[] logits = model.forward(state, cache, tokens, cached, 1, cached, margin);
+        if (unscreenedSteps > 0) {
+            unscreenedSteps--;
+        } else if (margin < Float.POSITIVE_INFINITY && state.exactLogits() == model.config().vocabSize()) {
+            unscreenedSteps = UNSCREENED_STEPS;
+        }
         cached++;
         int next = sampler.sample(logits);
         tokens[tokenCount++] = next;

@@ -27,6 +27,12 @@ public final class SimdKernels implements Kernels {
     @Import(module = "kernels", name = "weighted_row_sum")
     private static native void weightedRowSum(int out, int p, int m, int mStride, int rows, int n);
 
+    @Import(module = "kernels", name = "max_lower_bound")
+    private static native float maxLowerBound(int values, int scales, float c, int rows);
+
+    @Import(module = "kernels", name = "rows_reaching")
+    private static native int rowsReaching(int ids, int values, int scales, float c, float threshold, int rows, int capacity);
+
     @Import(module = "kernels", name = "transpose")
     private static native void transpose(int dst, int src, int rows, int cols);
 
@@ -88,6 +94,23 @@ public final class SimdKernels implements Kernels {
         }
         weightedRowSum(Address.ofData(out).add(outOff * 4).toInt(), Address.ofData(p).add(pOff * 4).toInt(),
                 Address.ofData(m).add(mOff * 4).toInt(), mStride, rows, n);
+    }
+
+    @Override
+    public float maxLowerBound(float[] values, float[] scales, float c, int rows) {
+        if (rows < 0 || rows > values.length || rows > scales.length) {
+            throw new IllegalArgumentException("maxLowerBound: " + rows + " rows outside the arrays");
+        }
+        return maxLowerBound(Address.ofData(values).toInt(), Address.ofData(scales).toInt(), c, rows);
+    }
+
+    @Override
+    public int rowsReaching(int[] ids, float[] values, float[] scales, float c, float threshold, int rows) {
+        if (rows < 0 || rows > values.length || rows > scales.length) {
+            throw new IllegalArgumentException("rowsReaching: " + rows + " rows outside the arrays");
+        }
+        return rowsReaching(Address.ofData(ids).toInt(), Address.ofData(values).toInt(), Address.ofData(scales).toInt(),
+                c, threshold, rows, ids.length);
     }
 
     @Override

@@ -22,7 +22,7 @@ import org.icgpt2.gpt2.Weights;
  * {@code --model DIR (--prompt TEXT | --prompt-ids I,J,...) --max-new-tokens N [--temperature T --top-k K --top-p P --seed S]
  * [--int8]}. With {@code --int8} the weight matrices are quantized at load ({@link Weights.Precision#INT8}).
  * Prints the generated text, then as its last line {@code {"ids":[generated ids],"top":[[id, logit], ...]}} with the
- * 10 highest logits of the first generated position.
+ * 10 highest logits of the first generated position (all of that position's logits are computed in f32, not screened).
  */
 public final class Gpt2Cli {
     private static final int PROMPT_BATCH = 16;
@@ -88,7 +88,7 @@ public final class Gpt2Cli {
             stopTokens = tokenizer == null ? new int[0] : new ChatFormat(tokenizer).stopTokens();
         }
 
-        Sampler sampler = Sampler.create(new SamplerSettings(temperature, topK, topP, seed), config.vocabSize());
+        Sampler sampler = new ExactFirstLogits(Sampler.create(new SamplerSettings(temperature, topK, topP, seed), config.vocabSize()));
         RunState state = new RunState(config, PROMPT_BATCH);
         Session session = new Session(model, new KvCache(config), sampler, stopTokens, promptTokens, maxNewTokens);
         while (session.promptTokensLeft() > 0) {
@@ -117,6 +117,27 @@ public final class Gpt2Cli {
         }
         System.out.println(json.append("],\"top\":[").append(top).append("]}"));
         System.out.flush();
+    }
+
+    /** The same tokens as {@code sampler}, with every logit of the first step exact f32, for the printed top logits. */
+    private static final class ExactFirstLogits implements Sampler {
+        private final Sampler sampler;
+        private boolean first = true;
+
+        ExactFirstLogits(Sampler sampler) {
+            this.sampler = sampler;
+        }
+
+        @Override
+        public int sample(float[] logits) {
+            first = false;
+            return sampler.sample(logits);
+        }
+
+        @Override
+        public float exactLogitMargin() {
+            return first ? Float.POSITIVE_INFINITY : sampler.exactLogitMargin();
+        }
     }
 
     /** {@code [id,logit],...} for the highest logits, highest first. */
