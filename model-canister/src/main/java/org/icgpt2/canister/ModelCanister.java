@@ -13,6 +13,7 @@ import static org.icgpt2.ic.candid.CandidType.BOOL;
 import static org.icgpt2.ic.candid.CandidType.NAT64;
 import static org.icgpt2.ic.candid.CandidType.PRINCIPAL;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.icgpt2.gpt2.Config;
@@ -39,7 +40,8 @@ import org.teavm.interop.Export;
  */
 public final class ModelCanister {
     private static UploadStore store;
-    private static final ModelService service = new ModelService(new SimdKernels(), Api::instructionCounter, Api::time);
+    private static final ModelService service = new ModelService(new SimdKernels(), Api::instructionCounter, Api::time,
+            Api::heapBytesLeft);
 
     private ModelCanister() {
     }
@@ -48,7 +50,22 @@ public final class ModelCanister {
 
     @Export(name = "canister_init")
     public static void init() {
-        Entry.run(() -> store = new UploadStore());
+        Entry.run(() -> {
+            store = new UploadStore();
+            service.useSessionIds(SessionIds.seeded(seedMaterial()));
+        });
+    }
+
+    /**
+     * What this message offers as entropy for session ids (SessionIds explains why not raw_rand): its time, caller,
+     * arguments, the canister's id, cycle balance and instruction counter.
+     */
+    private static byte[] seedMaterial() {
+        byte[] caller = Api.caller();
+        byte[] self = Api.self();
+        byte[] arg = Api.argData();
+        return ByteBuffer.allocate(24 + caller.length + self.length + arg.length).putLong(Api.time())
+                .putLong(Api.cycleBalance()).putLong(Api.instructionCounter()).put(caller).put(self).put(arg).array();
     }
 
     /** Everything lives in stable memory already: nothing to save. */
@@ -64,6 +81,7 @@ public final class ModelCanister {
     public static void postUpgrade() {
         Entry.run(() -> {
             store = new UploadStore();
+            service.useSessionIds(SessionIds.seeded(seedMaterial()));
             if (store.flag(UploadStore.FLAG_MODEL_SET_UP)) {
                 Weights.Precision precision = store.flag(UploadStore.FLAG_INT8) ? Weights.Precision.INT8 : Weights.Precision.F32;
                 reload("model", () -> service.setupModel(store, precision));

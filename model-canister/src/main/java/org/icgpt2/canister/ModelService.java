@@ -15,6 +15,7 @@ import org.icgpt2.gpt2.Sampler;
 import org.icgpt2.gpt2.SamplerSettings;
 import org.icgpt2.gpt2.Session;
 import org.icgpt2.gpt2.Tokenizer;
+import org.icgpt2.gpt2.TooManyTokensException;
 import org.icgpt2.gpt2.Weights;
 import org.icgpt2.ic.UserError;
 
@@ -41,10 +42,14 @@ final class ModelService {
     private final Kernels kernels;
     private final LongSupplier instructionCounter;
     private final LongSupplier clock;
+    private final LongSupplier heapBytesLeft;
 
     private Gpt2 model;
     private RunState state;
     private Conversations conversations;
+    /** Set by the canister before the model: ids of the sessions of every model set up later. */
+    private SessionIds sessionIds;
+    private UsagePolicy policy = UsagePolicy.DEFAULT;
     /** The KV cache of one-shot calls (generate, inference), which keep nothing between calls. */
     private KvCache oneShotCache;
     private Tokenizer tokenizer;
@@ -59,10 +64,12 @@ final class ModelService {
     long lastCallInstructions;
     int lastCallTokens;
 
-    ModelService(Kernels kernels, LongSupplier instructionCounter, LongSupplier clock) {
+    /** @param heapBytesLeft heap that allocations can still get (set-up checks a model against it first) */
+    ModelService(Kernels kernels, LongSupplier instructionCounter, LongSupplier clock, LongSupplier heapBytesLeft) {
         this.kernels = kernels;
         this.instructionCounter = instructionCounter;
         this.clock = clock;
+        this.heapBytesLeft = heapBytesLeft;
     }
 
     // ---- set-up ----
@@ -80,6 +87,12 @@ final class ModelService {
         Weights.Loader loader;
         try {
             config = Config.parse(new String(store.readAll(UploadStore.File.CONFIG), StandardCharsets.UTF_8));
+            if (tokenizer != null) {
+                tokenizer.requireCovers(config.vocabSize());
+            }
+            // the weights, the forward pass's buffers and the one-shot calls' KV cache, next to the old model
+            Weights.requireHeap(config, precision, RunState.bytes(config, PROMPT_BATCH)
+                    + KvCache.bytes(config, config.nPositions()), heapBytesLeft.getAsLong());
             Safetensors file = Safetensors.open(new StableTensorSource(store, UploadStore.File.SAFETENSORS));
             // Allocates the new weights and validates every tensor; the old model serves until the new one is read.
             loader = new Weights.Loader(config, file, kernels, precision);
@@ -94,7 +107,7 @@ final class ModelService {
         state = new RunState(config, PROMPT_BATCH);
         long cacheBytes = 8L * config.nLayer() * config.nPositions() * config.nEmbd();
         int capacity = (int) Math.max(1, Math.min(MAX_CONVERSATIONS, CACHE_HEAP_BYTES / cacheBytes - 1));
-        conversations = new Conversations(capacity, () -> new KvCache(config), clock.getAsLong());
+        conversations = new Conversations(capacity, () -> new KvCache(config), sessionIds);
         this.precision = precision;
         long parameters = loader.weights().parameterCount();
         promptTokenCost = 3 * parameters;
@@ -108,12 +121,23 @@ final class ModelService {
         }
         try {
             Tokenizer parsed = Tokenizer.parse(new String(store.readAll(UploadStore.File.TOKENIZER), StandardCharsets.UTF_8));
+            if (model != null) {
+                parsed.requireCovers(model.config().vocabSize());
+            }
             ChatFormat format = new ChatFormat(parsed);
             tokenizer = parsed;
             chat = format;
         } catch (ModelFormatException | IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+    }
+
+    void useSessionIds(SessionIds ids) {
+        sessionIds = ids;
+    }
+
+    void usePolicy(UsagePolicy policy) {
+        this.policy = policy;
     }
 
     boolean modelLoaded() {
@@ -187,7 +211,13 @@ final class ModelService {
         if (text.isEmpty()) {
             throw new UserError("the prompt is empty");
         }
-        return requireTokenizer().decode(inference(format.encodeInstruction(text), maxNewTokens, temperature), true);
+        int[] prompt;
+        try {
+            prompt = format.encodeInstruction(text, requireModel().config().nPositions());
+        } catch (TooManyTokensException e) {
+            throw new UserError("the prompt is too long: " + e.getMessage() + "; the context holds " + e.limit());
+        }
+        return requireTokenizer().decode(inference(prompt, maxNewTokens, temperature), true);
     }
 
     // ---- generation across calls ----
@@ -219,7 +249,7 @@ final class ModelService {
         int[] history = new int[0];
         int cached = 0;
         if (sessionId != null) {
-            existing = conversations.find(sessionId, caller);
+            existing = conversations.find(sessionId, caller, clock.getAsLong());
             if (existing == null) {
                 throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
                         + " (it was ended, evicted by newer ones, or lost in an upgrade): start a new one");
@@ -227,11 +257,19 @@ final class ModelService {
             history = existing.turn.context();
             cached = existing.turn.position();
         }
-        int[] message = promptIds != null ? promptIds : chat.encodeFollowUp(history, prompt);
+        int[] message;
+        try {
+            message = promptIds != null ? promptIds
+                    : chat.encodeFollowUp(history, prompt, m.config().nPositions() - history.length);
+        } catch (TooManyTokensException e) {
+            throw new UserError(history.length == 0
+                    ? "the prompt is too long: " + e.getMessage() + "; the context holds " + m.config().nPositions()
+                    : "the conversation would pass the " + m.config().nPositions() + " tokens of the context: start a new one");
+        }
         int[] context = concat(history, message);
         checkPrompt(m, context, history.length);
 
-        Conversation c = existing != null ? existing : conversations.open(caller);
+        Conversation c = existing != null ? existing : conversations.open(caller, clock.getAsLong(), policy.maxSessionsPerCaller());
         c.turn = new Session(m, c.cache, Sampler.create(sampling, m.config().vocabSize()), stopTokens(), context, cached,
                 settings.maxNewTokens());
         c.decoder = tokenizer != null ? tokenizer.newDecoder(true) : null;
@@ -242,7 +280,7 @@ final class ModelService {
 
     Progress continueTurn(byte[] caller, long sessionId, long callBudget) {
         requireModel();
-        Conversation c = conversations.find(sessionId, caller);
+        Conversation c = conversations.find(sessionId, caller, clock.getAsLong());
         if (c == null) {
             throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
                     + " (it was ended, evicted by newer ones, or lost in an upgrade)");
@@ -251,7 +289,7 @@ final class ModelService {
     }
 
     void endSession(byte[] caller, long sessionId) {
-        if (conversations == null || !conversations.close(sessionId, caller)) {
+        if (conversations == null || !conversations.close(sessionId, caller, clock.getAsLong())) {
             throw new UserError("unknown session " + Long.toUnsignedString(sessionId));
         }
     }
@@ -327,13 +365,14 @@ final class ModelService {
         if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
             throw new UserError("temperature must be between 0 and " + (int) MAX_TEMPERATURE + ", got " + temperature);
         }
-        if (!(topP > 0 && topP <= 1)) {
-            throw new UserError("top_p must be in (0, 1], got " + topP);
-        }
         if (topK < 0) {
             throw new UserError("top_k is too large");
         }
-        return new SamplerSettings((float) temperature, topK, (float) topP, seed);
+        try {
+            return SamplerSettings.of(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package org.icgpt2.ic;
 
 import java.nio.charset.StandardCharsets;
 import org.teavm.interop.Address;
+import org.teavm.runtime.GC;
 
 /**
  * The System API as plain Java: byte arrays, strings and longs instead of pointers (the counterpart of
@@ -66,6 +67,15 @@ public final class Api {
     /** Accepts the ingress message (only inside {@code canister_inspect_message}, at most once). */
     public static void acceptMessage() {
         Ic0.acceptMessage();
+    }
+
+    /**
+     * Heap that allocations can still get, after a collection: the free space in TeaVM's heap and what it may still
+     * grow by up to its maximum.
+     */
+    public static long heapBytesLeft() {
+        System.gc();
+        return GC.maxAvailableBytes() - GC.availableBytes() + GC.getFreeMemory();
     }
 
     public static boolean inReplicatedExecution() {
