@@ -178,19 +178,28 @@ export class Replica {
     if (existing && (existing.status === 'replied' || existing.status === 'rejected')) return existing; // duplicate submission
     if (key) this.requests.set(key, { status: 'processing' });
     let record;
-    if (canisterId.length === 0) {
-      const started = performance.now();
-      try {
-        record = { status: 'replied', reply: callManagement(this, method, arg, caller).reply };
-      } catch (e) {
-        record = { status: 'rejected', ...rejectOf(e) };
-      }
-      this.logMessage({ canister: 'aaaaa-aa', method, kind: 'management', instructions: 0, outcome: record.status === 'replied' ? 'reply' : 'reject', started, error: record.rejectMessage });
-    } else {
-      record = this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
+    try {
+      record = this.runUpdate({ canisterId, method, arg, caller });
+    } catch (e) {
+      // a bug of the replica's, not the caller's: answer the call and keep serving
+      this.options.log(`local-replica: internal error in ${method}: ${e.stack}`);
+      record = { status: 'rejected', rejectCode: 5, errorCode: 'IC0504', rejectMessage: `local-replica internal error: ${e.message}` };
     }
     record.time = this.now();
     if (key) this.requests.set(key, record);
+    return record;
+  }
+
+  runUpdate({ canisterId, method, arg, caller }) {
+    if (canisterId.length !== 0) return this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
+    const started = performance.now();
+    let record;
+    try {
+      record = { status: 'replied', reply: callManagement(this, method, arg, caller).reply };
+    } catch (e) {
+      record = { status: 'rejected', ...rejectOf(e) };
+    }
+    this.logMessage({ canister: 'aaaaa-aa', method, kind: 'management', instructions: 0, outcome: record.status === 'replied' ? 'reply' : 'reject', started, error: record.rejectMessage });
     return record;
   }
 
