@@ -211,11 +211,12 @@ final class ModelService {
         if (text.isEmpty()) {
             throw new UserError("the prompt is empty");
         }
+        int positions = requireModel().config().nPositions();
         int[] prompt;
         try {
-            prompt = format.encodeInstruction(text, requireModel().config().nPositions());
+            prompt = format.encodeInstruction(text, positions);
         } catch (TooManyTokensException e) {
-            throw new UserError("the prompt is too long: " + e.getMessage() + "; the context holds " + e.limit());
+            throw promptTooLong(e, positions);
         }
         return requireTokenizer().decode(inference(prompt, maxNewTokens, temperature), true);
     }
@@ -262,9 +263,9 @@ final class ModelService {
             message = promptIds != null ? promptIds
                     : chat.encodeFollowUp(history, prompt, m.config().nPositions() - history.length);
         } catch (TooManyTokensException e) {
-            throw new UserError(history.length == 0
-                    ? "the prompt is too long: " + e.getMessage() + "; the context holds " + m.config().nPositions()
-                    : "the conversation would pass the " + m.config().nPositions() + " tokens of the context: start a new one");
+            int positions = m.config().nPositions();
+            throw history.length == 0 ? promptTooLong(e, positions) : new UserError("the conversation would reach "
+                    + (positions + 1) + " tokens or more, more than the context of " + positions + " allows: start a new one");
         }
         int[] context = concat(history, message);
         checkPrompt(m, context, history.length);
@@ -393,6 +394,10 @@ final class ModelService {
                     : "the conversation would reach " + context.length + " tokens, more than the context of "
                     + c.nPositions() + " allows: start a new one");
         }
+    }
+
+    private static UserError promptTooLong(TooManyTokensException e, int positions) {
+        return new UserError("the prompt is too long (" + e.getMessage() + "); the context holds " + positions);
     }
 
     private int[] stopTokens() {

@@ -108,6 +108,15 @@ final class UsageLedger {
         totalSpent += instructions;
     }
 
+    /**
+     * What the IC charges for an update message besides its instructions, in cycles at the 13-node rate (1 cycle per
+     * instruction): 5 M per update, 1.2 M per ingress message and 2,000 per ingress byte. Charged to the ledger with
+     * the instructions, so that the hourly total bounds the cycles, not only the execution.
+     */
+    static long messageCost(long argBytes) {
+        return 5_000_000L + 1_200_000L + 2_000L * argBytes;
+    }
+
     static long nextHour(long now) {
         return (now / HOUR_NANOS + 1) * HOUR_NANOS;
     }

@@ -84,6 +84,13 @@ class UsagePolicyTest {
     }
 
     @Test
+    void messagesCostTheirFixedFeesAndTheirBytes() {
+        assertEquals(6_200_000L, UsageLedger.messageCost(0));
+        // the longest prompt inspect_message lets through for GPT-2 (1,024 tokens of at most 128 bytes)
+        assertEquals(6_200_000L + 2_000L * 131_072, UsageLedger.messageCost(131_072));
+    }
+
+    @Test
     void theTableIsBoundedOldestDroppedFirst() {
         UsageLedger ledger = new UsageLedger();
         for (int i = 0; i < UsageLedger.MAX_CALLERS + 10; i++) {
