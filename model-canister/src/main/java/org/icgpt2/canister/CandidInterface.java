@@ -59,6 +59,16 @@ final class CandidInterface {
 
     static final CandidType TURN_RESULT = result(TURN_PROGRESS);
 
+    static final CandidType USAGE_POLICY = record(
+            field("allow_anonymous", BOOL), field("allowlist_only", BOOL),
+            field("per_caller_instructions_per_hour", NAT64), field("total_instructions_per_hour", NAT64),
+            field("max_sessions_per_caller", NAT32));
+
+    static final CandidType USAGE = record(
+            field("policy", USAGE_POLICY), field("caller_instructions_this_hour", NAT64),
+            field("total_instructions_this_hour", NAT64), field("caller_instructions_left", NAT64),
+            field("hour_ends_at", NAT64));
+
     /** {@code variant { Ok : ok; Err : text }}, the shape of every fallible reply. */
     private static CandidType result(CandidType ok) {
         return variant(field("Ok", ok), field("Err", TEXT));

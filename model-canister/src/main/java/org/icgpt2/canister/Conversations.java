@@ -81,7 +81,7 @@ final class Conversations {
             victim = leastRecentlyUsed(caller);
         } else if (open.size() >= capacity) {
             victim = leastRecentlyUsed(null);
-            if (now - victim.lastUsedNanos < IDLE_NANOS) {
+            if (victim == null || now - victim.lastUsedNanos < IDLE_NANOS) {
                 throw new UserError("busy: all " + capacity + " sessions are in use; try again in a few minutes, or use "
                         + "generate");
             }

@@ -9,6 +9,8 @@ import static org.icgpt2.canister.CandidInterface.TOKENIZE_RESULT;
 import static org.icgpt2.canister.CandidInterface.TOKEN_IDS;
 import static org.icgpt2.canister.CandidInterface.TURN_REQUEST;
 import static org.icgpt2.canister.CandidInterface.TURN_RESULT;
+import static org.icgpt2.canister.CandidInterface.USAGE;
+import static org.icgpt2.canister.CandidInterface.USAGE_POLICY;
 import static org.icgpt2.ic.candid.CandidType.BOOL;
 import static org.icgpt2.ic.candid.CandidType.NAT64;
 import static org.icgpt2.ic.candid.CandidType.PRINCIPAL;
@@ -40,6 +42,7 @@ import org.teavm.interop.Export;
  */
 public final class ModelCanister {
     private static UploadStore store;
+    private static Usage usage;
     private static final ModelService service = new ModelService(new SimdKernels(), Api::instructionCounter, Api::time,
             Api::heapBytesLeft);
 
@@ -53,6 +56,8 @@ public final class ModelCanister {
         Entry.run(() -> {
             store = new UploadStore();
             service.useSessionIds(SessionIds.seeded(seedMaterial()));
+            usage = new Usage();
+            store.saveUsage(usage.toBytes());
         });
     }
 
@@ -82,12 +87,14 @@ public final class ModelCanister {
         Entry.run(() -> {
             store = new UploadStore();
             service.useSessionIds(SessionIds.seeded(seedMaterial()));
+            usage = Usage.fromBytes(store.loadUsage());
+            service.usePolicy(usage.policy());
             if (store.flag(UploadStore.FLAG_MODEL_SET_UP)) {
                 Weights.Precision precision = store.flag(UploadStore.FLAG_INT8) ? Weights.Precision.INT8 : Weights.Precision.F32;
-                reload("model", () -> service.setupModel(store, precision));
+                reload("model", () -> service.setupModel(store.setUp(), precision));
             }
             if (store.flag(UploadStore.FLAG_TOKENIZER_SET_UP)) {
-                reload("tokenizer", () -> service.setupTokenizer(store));
+                reload("tokenizer", () -> service.setupTokenizer(store.setUp()));
             }
         });
     }
@@ -100,12 +107,25 @@ public final class ModelCanister {
         }
     }
 
-    /** Rejects admin calls from strangers before they cost the canister anything (ingress only). */
+    /**
+     * Rejects, before they cost the canister anything (ingress only), admin calls from strangers and generating calls
+     * the usage policy would refuse: the caller sees why (a trap's message).
+     */
     @Export(name = "canister_inspect_message")
     public static void inspectMessage() {
-        if (!isAdminMethod(Api.methodName()) || isAuthorized(Api.caller())) {
-            Api.acceptMessage();
+        String method = Api.methodName();
+        byte[] caller = Api.caller();
+        if (isControllerMethod(method) ? !Api.isController(caller) : isAdminMethod(method) && !isAuthorized(caller)) {
+            return;
         }
+        if (isGeneratingMethod(method)) {
+            String refusal = usage.inspectRefusal(caller, isAuthorized(caller), Api.time(), Api.argDataSize(),
+                    service.maxArgumentBytes());
+            if (refusal != null) {
+                throw Api.trap(refusal);
+            }
+        }
+        Api.acceptMessage();
     }
 
     // ---- uploads (admin) ----
@@ -196,7 +216,9 @@ public final class ModelCanister {
     }
 
     private static byte[] setUp(Weights.Precision precision) {
-        service.setupModel(store, precision);
+        service.setupModel(store.staged(), precision);
+        store.commitSetUp(UploadStore.File.CONFIG);
+        store.commitSetUp(UploadStore.File.SAFETENSORS);
         store.setFlag(UploadStore.FLAG_MODEL_SET_UP, true);
         store.setFlag(UploadStore.FLAG_INT8, precision == Weights.Precision.INT8);
         return ok(RESULT, null);
@@ -205,7 +227,8 @@ public final class ModelCanister {
     @Export(name = "canister_update setup_tokenizer")
     public static void setupTokenizer() {
         admin(RESULT, in -> {
-            service.setupTokenizer(store);
+            service.setupTokenizer(store.staged());
+            store.commitSetUp(UploadStore.File.TOKENIZER);
             store.setFlag(UploadStore.FLAG_TOKENIZER_SET_UP, true);
             return ok(RESULT, null);
         });
@@ -217,10 +240,77 @@ public final class ModelCanister {
             CandidReader in = new CandidReader(Api.argData());
             Principal principal = (Principal) in.value(PRINCIPAL);
             in.end();
-            requireAuthorized();
+            requireController();
             store.authorize(principal.bytes());
             Api.reply(new CandidWriter().toBytes());
         });
+    }
+
+    @Export(name = "canister_update remove_authorized_principal")
+    public static void removeAuthorizedPrincipal() {
+        Entry.run(() -> {
+            CandidReader in = new CandidReader(Api.argData());
+            Principal principal = (Principal) in.value(PRINCIPAL);
+            in.end();
+            requireController();
+            Api.reply(store.deauthorize(principal.bytes()) ? ok(RESULT, null)
+                    : err(RESULT, Principal.of(principal.bytes()) + " is not an authorized principal"));
+        });
+    }
+
+    @Export(name = "canister_query get_usage_policy")
+    public static void getUsagePolicy() {
+        Entry.run(() -> {
+            new CandidReader(Api.argData()).end();
+            Api.reply(new CandidWriter(USAGE_POLICY).value(USAGE_POLICY, policyRecord(usage.policy())).toBytes());
+        });
+    }
+
+    @Export(name = "canister_update set_usage_policy")
+    public static void setUsagePolicy() {
+        Entry.run(() -> {
+            CandidReader in = new CandidReader(Api.argData());
+            Record r = (Record) in.value(USAGE_POLICY);
+            in.end();
+            requireController();
+            UsagePolicy policy;
+            try {
+                policy = new UsagePolicy((Boolean) r.get("allow_anonymous"), (Boolean) r.get("allowlist_only"),
+                        (Long) r.get("per_caller_instructions_per_hour"), (Long) r.get("total_instructions_per_hour"),
+                        (Integer) r.get("max_sessions_per_caller"));
+            } catch (UserError e) {
+                Api.reply(err(RESULT, e.getMessage()));
+                return;
+            }
+            usage.setPolicy(policy);
+            service.usePolicy(policy);
+            store.saveUsage(usage.toBytes());
+            Api.reply(ok(RESULT, null));
+        });
+    }
+
+    /** The policy and this hour's spend, the caller's and the total. */
+    @Export(name = "canister_query usage")
+    public static void usage() {
+        Entry.run(() -> {
+            new CandidReader(Api.argData()).end();
+            byte[] caller = Api.caller();
+            long now = Api.time();
+            UsageLedger ledger = usage.ledger();
+            Record report = new Record().put("policy", policyRecord(usage.policy()))
+                    .put("caller_instructions_this_hour", ledger.callerSpent(caller, now))
+                    .put("total_instructions_this_hour", ledger.totalSpent(now))
+                    .put("caller_instructions_left", ledger.remaining(caller, now, usage.policy()))
+                    .put("hour_ends_at", UsageLedger.nextHour(now));
+            Api.reply(new CandidWriter(USAGE).value(USAGE, report).toBytes());
+        });
+    }
+
+    private static Record policyRecord(UsagePolicy p) {
+        return new Record().put("allow_anonymous", p.allowAnonymous()).put("allowlist_only", p.allowlistOnly())
+                .put("per_caller_instructions_per_hour", p.perCallerInstructionsPerHour())
+                .put("total_instructions_per_hour", p.totalInstructionsPerHour())
+                .put("max_sessions_per_caller", p.maxSessionsPerCaller());
     }
 
     @Export(name = "canister_query is_principal_authorized")
@@ -260,12 +350,12 @@ public final class ModelCanister {
 
     @Export(name = "canister_update inference")
     public static void inference() {
-        call(INFERENCE_RESULT, in -> {
+        generating(INFERENCE_RESULT, (in, budget) -> {
             int[] ids = in.fixed32Vector(false);
             int n = in.nat8();
             double temperature = in.float64();
             in.end();
-            int[] generated = service.inference(ids, n, temperature);
+            int[] generated = service.inference(ids, n, temperature, budget);
             Record result = new Record().put("result", Variant.of("Ok", boxed(generated)));
             return ok(INFERENCE_RESULT, result);
         });
@@ -273,19 +363,19 @@ public final class ModelCanister {
 
     @Export(name = "canister_update generate")
     public static void generate() {
-        call(TEXT_RESULT, in -> {
+        generating(TEXT_RESULT, (in, budget) -> {
             String text = in.text();
             int n = in.nat8();
             double temperature = in.float64();
             in.end();
-            String answer = service.generate(text, n, temperature);
+            String answer = service.generate(text, n, temperature, budget);
             return new CandidWriter(TEXT_RESULT).variantTag(TEXT_RESULT, "Ok").text(answer).toBytes();
         });
     }
 
     @Export(name = "canister_update start_turn")
     public static void startTurn() {
-        call(TURN_RESULT, in -> {
+        generating(TURN_RESULT, (in, budget) -> {
             Record request = (Record) in.value(TURN_REQUEST);
             in.end();
             Record settings = (Record) request.get("settings");
@@ -297,7 +387,7 @@ public final class ModelCanister {
                     unsignedInt((Integer) settings.get("top_k")),
                     (Double) settings.get("top_p"),
                     (Long) settings.get("seed"),
-                    callBudget((Opt) settings.get("call_budget")));
+                    Math.min(budget, callBudget((Opt) settings.get("call_budget"))));
             ModelService.Progress progress = service.startTurn(Api.caller(),
                     sessionId.isPresent() ? (Long) sessionId.get() : null, (String) request.get("prompt"),
                     promptIds.isPresent() ? unboxed((List<?>) promptIds.get()) : null, turn);
@@ -307,10 +397,10 @@ public final class ModelCanister {
 
     @Export(name = "canister_update continue_turn")
     public static void continueTurn() {
-        call(TURN_RESULT, in -> {
+        generating(TURN_RESULT, (in, budget) -> {
             long sessionId = in.nat64();
             in.end();
-            return ok(TURN_RESULT, progress(service.continueTurn(Api.caller(), sessionId, ModelService.MAX_CALL_BUDGET)));
+            return ok(TURN_RESULT, progress(service.continueTurn(Api.caller(), sessionId, budget)));
         });
     }
 
@@ -361,6 +451,44 @@ public final class ModelCanister {
     private interface Method {
         /** Reads the arguments from {@code in} and returns the encoded reply. */
         byte[] handle(CandidReader in);
+    }
+
+    @FunctionalInterface
+    private interface GeneratingMethod {
+        /** Reads the arguments from {@code in} and returns the encoded reply, spending at most {@code budget}. */
+        byte[] handle(CandidReader in, long budget);
+    }
+
+    /**
+     * A method that spends the canister's cycles on generation: the usage policy admits the caller and caps the
+     * call's budget at what its hourly share and the total have left; what the call spent is charged whatever its
+     * outcome. Malformed arguments are rejected (not trapped), so that the charge is kept.
+     */
+    private static void generating(CandidType resultType, GeneratingMethod method) {
+        Entry.run(() -> {
+            byte[] caller = Api.caller();
+            long now = Api.time();
+            byte[] arg = Api.argData();
+            byte[] reply;
+            try {
+                long budget = usage.admit(caller, isAuthorized(caller), now, arg.length, ModelService.MAX_CALL_BUDGET,
+                        service.minimumCallInstructions());
+                reply = method.handle(new CandidReader(arg), budget);
+            } catch (UserError e) {
+                reply = err(resultType, e.getMessage());
+            } catch (RuntimeException e) {
+                charge(caller, now, arg.length);
+                Api.reject(e.getMessage() == null ? e.getClass().getName() : e.getMessage());
+                return;
+            }
+            charge(caller, now, arg.length);
+            Api.reply(reply);
+        });
+    }
+
+    private static void charge(byte[] caller, long now, long argBytes) {
+        usage.charge(caller, now, Api.instructionCounter(), argBytes);
+        store.saveUsage(usage.toBytes());
     }
 
     /** An open method: user errors become the {@code Err} case of {@code resultType}. */
@@ -421,13 +549,30 @@ public final class ModelCanister {
         }
     }
 
+    /** Who may be trusted with the canister's policy and its list of authorized principals. */
+    private static void requireController() {
+        if (!Api.isController(Api.caller())) {
+            throw Api.trap("only controllers may call this method");
+        }
+    }
+
+    private static boolean isControllerMethod(String method) {
+        return method.equals("add_authorized_principal") || method.equals("remove_authorized_principal")
+                || method.equals("set_usage_policy");
+    }
+
     private static boolean isAuthorized(byte[] principal) {
         return Api.isController(principal) || store.isAuthorized(principal);
     }
 
+    private static boolean isGeneratingMethod(String method) {
+        return method.equals("generate") || method.equals("inference") || method.equals("start_turn")
+                || method.equals("continue_turn");
+    }
+
     private static boolean isAdminMethod(String method) {
         return method.startsWith("append_") || method.startsWith("clear_") || method.startsWith("store_")
-                || method.startsWith("load_") || method.startsWith("setup_") || method.equals("add_authorized_principal");
+                || method.startsWith("load_") || method.startsWith("setup_");
     }
 
     private static Record modelInfo() {

@@ -34,6 +34,10 @@ final class ModelService {
     /** Heap left to conversations' KV caches after the weights (TeaVM's heap ends near 1.9 GiB). */
     private static final long CACHE_HEAP_BYTES = 1100L << 20;
     private static final int MAX_CONVERSATIONS = 16;
+    /** Candid header, settings and the other arguments of a generating call, besides its prompt. */
+    private static final long ARGUMENT_OVERHEAD_BYTES = 1024;
+    /** Heap kept free for what a call allocates and drops (a 2 MiB prompt's text and code points, Candid buffers). */
+    private static final long TRANSIENT_HEAP_BYTES = 64L << 20;
     /** "### End" and "<|endoftext|>" of the published model: inference needs no tokenizer to stop on them. */
     private static final int[] DEFAULT_STOP_TOKENS = {50257, 50256};
     /** The original canister's limits for generate and inference. */
@@ -74,8 +78,11 @@ final class ModelService {
 
     // ---- set-up ----
 
-    /** Builds the model from the uploaded config.json and model.safetensors; the old model stays on any error. */
-    void setupModel(UploadStore store, Weights.Precision precision) {
+    /**
+     * Builds the model from config.json and model.safetensors (the staged files, or after an upgrade the set-up ones);
+     * the old model stays on any error.
+     */
+    void setupModel(UploadStore.Files store, Weights.Precision precision) {
         long start = instructionCounter.getAsLong();
         if (store.length(UploadStore.File.CONFIG) == 0) {
             throw new UserError("no config.json uploaded (append_config_bytes)");
@@ -103,10 +110,14 @@ final class ModelService {
             loader.loadNext();
         }
         oneShotCache = null;
+        conversations = null;
         model = new Gpt2(config, loader.weights(), kernels);
         state = new RunState(config, PROMPT_BATCH);
-        long cacheBytes = 8L * config.nLayer() * config.nPositions() * config.nEmbd();
-        int capacity = (int) Math.max(1, Math.min(MAX_CONVERSATIONS, CACHE_HEAP_BYTES / cacheBytes - 1));
+        long cacheBytes = KvCache.bytes(config, config.nPositions());
+        // sessions get what is left after the one-shot cache and a margin for calls' transient buffers, so that
+        // opening one never runs out of heap ("busy" instead)
+        long forSessions = Math.min(CACHE_HEAP_BYTES, heapBytesLeft.getAsLong() - TRANSIENT_HEAP_BYTES) - cacheBytes;
+        int capacity = (int) Math.max(0, Math.min(MAX_CONVERSATIONS, forSessions / cacheBytes));
         conversations = new Conversations(capacity, () -> new KvCache(config), sessionIds);
         this.precision = precision;
         long parameters = loader.weights().parameterCount();
@@ -115,7 +126,7 @@ final class ModelService {
         setupInstructions = instructionCounter.getAsLong() - start;
     }
 
-    void setupTokenizer(UploadStore store) {
+    void setupTokenizer(UploadStore.Files store) {
         if (store.length(UploadStore.File.TOKENIZER) == 0) {
             throw new UserError("no tokenizer.json uploaded (append_tokenizer_bytes)");
         }
@@ -186,8 +197,11 @@ final class ModelService {
 
     // ---- one-shot generation: the original canister's generate and inference ----
 
-    /** Generates up to {@code maxNewTokens} after {@code prompt}, as many as fit in one call; stop tokens excluded. */
-    int[] inference(int[] prompt, int maxNewTokens, double temperature) {
+    /**
+     * Generates up to {@code maxNewTokens} after {@code prompt}, as many as fit in {@code budget} instructions (at
+     * most one call's); stop tokens excluded.
+     */
+    int[] inference(int[] prompt, int maxNewTokens, double temperature, long budget) {
         Gpt2 m = requireModel();
         if (prompt.length == 0) {
             throw new UserError("the prompt is empty");
@@ -202,11 +216,11 @@ final class ModelService {
         }
         Session session = new Session(m, oneShotCache, Sampler.create(sampling, m.config().vocabSize()),
                 stopTokens(), prompt, 0, maxNewTokens);
-        Progress progress = run(session, null, MAX_CALL_BUDGET);
+        Progress progress = run(session, null, budget);
         return progress.tokens();
     }
 
-    String generate(String text, int maxNewTokens, double temperature) {
+    String generate(String text, int maxNewTokens, double temperature, long budget) {
         ChatFormat format = requireChat();
         if (text.isEmpty()) {
             throw new UserError("the prompt is empty");
@@ -218,7 +232,7 @@ final class ModelService {
         } catch (TooManyTokensException e) {
             throw promptTooLong(e, positions);
         }
-        return requireTokenizer().decode(inference(prompt, maxNewTokens, temperature), true);
+        return requireTokenizer().decode(inference(prompt, maxNewTokens, temperature, budget), true);
     }
 
     // ---- generation across calls ----
@@ -353,6 +367,24 @@ final class ModelService {
         return new Progress(conversation == null ? 0 : conversation.id, tokens, text.toString(),
                 session.promptTokensLeft() > 0 ? session.promptTokensLeft() + 1 : 0, generated,
                 session.position(), session.finishReason(), lastCallInstructions);
+    }
+
+    /**
+     * The longest argument a generating call can need: a prompt of the whole context (its UTF-8 bound for text, 4
+     * bytes per id), plus room for the other arguments. Longer ones are refused before they are read.
+     */
+    long maxArgumentBytes() {
+        if (model == null) {
+            return ARGUMENT_OVERHEAD_BYTES;
+        }
+        int positions = model.config().nPositions();
+        long text = tokenizer == null ? 0 : tokenizer.maxTextBytes(positions);
+        return ARGUMENT_OVERHEAD_BYTES + Math.max(text, 4L * positions);
+    }
+
+    /** Instructions the smallest step (one generated token) is expected to cost: what a call needs at least. */
+    long minimumCallInstructions() {
+        return model == null ? 0 : generatedTokenCost;
     }
 
     /** The next step's cost estimate: the last one measured plus a margin (attention grows with the context). */

@@ -35,8 +35,11 @@ final class Usage {
         if (argBytes > maxArgBytes) {
             return "the arguments are " + argBytes + " bytes; a prompt cannot need more than " + maxArgBytes;
         }
-        if (ledger.remaining(caller, now, policy) < UsageLedger.messageCost(argBytes)) {
-            return "quota";
+        long fees = UsageLedger.messageCost(argBytes);
+        try {
+            ledger.budget(caller, now, policy, fees, fees);
+        } catch (UserError quota) {
+            return quota.getMessage();
         }
         return null;
     }

@@ -14,7 +14,8 @@ import org.icgpt2.ic.UserError;
  */
 final class UsageLedger {
     static final long HOUR_NANOS = 3_600_000_000_000L;
-    static final int MAX_CALLERS = 4096;
+    /** Fits the saved ledger in stable memory's usage region (39 KB). */
+    static final int MAX_CALLERS = 1024;
     private static final byte FORMAT = 1;
     /** A principal is at most 29 bytes. */
     private static final int MAX_PRINCIPAL_BYTES = 29;

@@ -18,6 +18,11 @@ public final class Api {
         return copyBlob(Ic0.msgArgDataSize(), Ic0::msgArgDataCopy);
     }
 
+    /** The size of the argument, without copying it (inspect_message checks it first). */
+    public static int argDataSize() {
+        return Ic0.msgArgDataSize();
+    }
+
     /** Replies with {@code data} (appended in one go) and ends the reply. Call at most once per message. */
     public static void reply(byte[] data) {
         Ic0.msgReplyDataAppend(Address.ofData(data).toInt(), data.length);

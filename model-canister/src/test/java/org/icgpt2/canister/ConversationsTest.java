@@ -79,6 +79,13 @@ class ConversationsTest {
     }
 
     @Test
+    void noRoomForAnySessionIsBusy() {
+        Conversations c = conversations(0);
+        assertTrue(assertThrows(UserError.class, () -> c.open(ALICE, 0, 2)).getMessage().startsWith("busy"));
+        assertEquals(0, cachesMade);
+    }
+
+    @Test
     void anonymousCallersGetNoSessions() {
         Conversations c = conversations(4);
         UserError e = assertThrows(UserError.class, () -> c.open(UsagePolicyTest.ANONYMOUS, 0, 2));
