@@ -69,7 +69,7 @@ final class Conversations {
      * @throws UserError if the caller is anonymous, may hold none, or every session is in recent use
      */
     Conversation open(byte[] caller, long now, int maxPerCaller) {
-        if (UsagePolicy.isAnonymous(caller)) {
+        if (UsageRules.isAnonymous(caller)) {
             throw new UserError("anonymous callers get no sessions (they would share them): use generate or inference, "
                     + "or call with an identity");
         }

@@ -53,7 +53,7 @@ final class ModelService {
     private Conversations conversations;
     /** Set by the canister before the model: ids of the sessions of every model set up later. */
     private SessionIds sessionIds;
-    private UsagePolicy policy = UsagePolicy.DEFAULT;
+    private UsageRules policy = UsageRules.DEFAULT;
     /** The KV cache of one-shot calls (generate, inference), which keep nothing between calls. */
     private KvCache oneShotCache;
     private Tokenizer tokenizer;
@@ -64,9 +64,9 @@ final class ModelService {
     private long promptTokenCost;
     private long generatedTokenCost;
 
-    long setupInstructions;
-    long lastCallInstructions;
-    int lastCallTokens;
+    private long setupInstructions;
+    private long lastCallInstructions;
+    private int lastCallTokens;
 
     /** @param heapBytesLeft heap that allocations can still get (set-up checks a model against it first) */
     ModelService(Kernels kernels, LongSupplier instructionCounter, LongSupplier clock, LongSupplier heapBytesLeft) {
@@ -147,7 +147,7 @@ final class ModelService {
         sessionIds = ids;
     }
 
-    void usePolicy(UsagePolicy policy) {
+    void usePolicy(UsageRules policy) {
         this.policy = policy;
     }
 
@@ -165,6 +165,20 @@ final class ModelService {
 
     Gpt2 model() {
         return model;
+    }
+
+    /** Instructions of the last set-up of the model. */
+    long setupInstructions() {
+        return setupInstructions;
+    }
+
+    /** Instructions and tokens of the last generating call. */
+    long lastCallInstructions() {
+        return lastCallInstructions;
+    }
+
+    int lastCallTokens() {
+        return lastCallTokens;
     }
 
     int conversationCount() {

@@ -1,7 +1,7 @@
 package org.icgpt2.canister;
 
 import java.util.Arrays;
-import org.icgpt2.ic.StableMemory;
+import org.icgpt2.ic.StableStorage;
 import org.icgpt2.ic.UserError;
 
 /**
@@ -60,7 +60,7 @@ final class UploadStore {
     private static final int SETUP_AT = 2304;
     private static final int SETUP_RECORD_BYTES = 8 + Sha256.STATE_BYTES;
     /** Stable memory is allocated in pages: a staged upload after the set-up version starts on the next one. */
-    private static final long ALIGNMENT = StableMemory.PAGE_SIZE;
+    private static final long ALIGNMENT = StableStorage.PAGE_SIZE;
     /** Bytes moved per stable-memory read and write when a set-up version moves to the start of its region. */
     private static final int MOVE_CHUNK = 1 << 20;
 
@@ -71,14 +71,16 @@ final class UploadStore {
     /** The header records the set-up versions (canisters installed before this kept none). */
     private static final int FLAG_SETUP_RECORDED = 8;
 
+    private final StableStorage storage;
     /** The header is small: it is read once per message that needs it and written back whole. */
     private final byte[] header = new byte[HEADER_BYTES];
     private final Sha256 digest = new Sha256();
 
     /** Reads the header from stable memory, creating an empty one on a fresh canister. */
-    UploadStore() {
-        if (StableMemory.size() == 0) {
-            StableMemory.ensureCapacity(File.CONFIG.start);
+    UploadStore(StableStorage storage) {
+        this.storage = storage;
+        if (storage.size() == 0) {
+            storage.ensureCapacity(File.CONFIG.start);
             System.arraycopy(MAGIC, 0, header, 0, MAGIC.length);
             for (File file : File.values()) {
                 digest.reset();
@@ -87,7 +89,7 @@ final class UploadStore {
             flush();
             return;
         }
-        StableMemory.read(0, header, 0, HEADER_BYTES);
+        storage.read(0, header, 0, HEADER_BYTES);
         for (int i = 0; i < MAGIC.length; i++) {
             if (header[i] != MAGIC[i]) {
                 throw new IllegalStateException("stable memory does not hold this canister's layout (bad magic)");
@@ -126,11 +128,11 @@ final class UploadStore {
             }
 
             public void read(File file, long offset, byte[] dst, int dstOff, int len) {
-                StableMemory.read(stagedStart(file) + offset, dst, dstOff, len);
+                storage.read(stagedStart(file) + offset, dst, dstOff, len);
             }
 
             public void readFloats(File file, long offset, float[] dst, int dstOff, int count) {
-                StableMemory.readFloats(stagedStart(file) + offset, dst, dstOff, count);
+                storage.readFloats(stagedStart(file) + offset, dst, dstOff, count);
             }
         };
     }
@@ -150,11 +152,11 @@ final class UploadStore {
             }
 
             public void read(File file, long offset, byte[] dst, int dstOff, int len) {
-                StableMemory.read(file.start + offset, dst, dstOff, len);
+                storage.read(file.start + offset, dst, dstOff, len);
             }
 
             public void readFloats(File file, long offset, float[] dst, int dstOff, int count) {
-                StableMemory.readFloats(file.start + offset, dst, dstOff, count);
+                storage.readFloats(file.start + offset, dst, dstOff, count);
             }
         };
     }
@@ -171,8 +173,8 @@ final class UploadStore {
             // moving down: each chunk is read before anything at or after it is written
             for (long done = 0; done < length; done += chunk.length) {
                 int n = (int) Math.min(chunk.length, length - done);
-                StableMemory.read(from + done, chunk, 0, n);
-                StableMemory.write(file.start + done, chunk, 0, n);
+                storage.read(from + done, chunk, 0, n);
+                storage.write(file.start + done, chunk, 0, n);
             }
             putLong(setUpRecordAt(file), 0);
         }
@@ -209,11 +211,18 @@ final class UploadStore {
             throw new UserError(file.label + " is too large: at most " + (file.end - start) + " bytes"
                     + (start == file.start ? "" : " while the set-up version is kept"));
         }
-        StableMemory.ensureCapacity(at + bytes.length);
-        StableMemory.write(at, bytes, 0, bytes.length);
+        storage.ensureCapacity(at + bytes.length);
+        storage.write(at, bytes, 0, bytes.length);
         digest.update(bytes, 0, bytes.length);
         digest.saveTo(header, record);
         flush();
+    }
+
+    /** For the original upload sequence's store_* and load_* calls, which only confirm that bytes arrived. */
+    void requireUploaded(File file) {
+        if (length(file) == 0) {
+            throw new UserError("no " + file.label + " bytes uploaded yet");
+        }
     }
 
     /** Starts the file's upload again; a set-up version at the start of the region is kept, the upload goes after it. */
@@ -238,19 +247,19 @@ final class UploadStore {
         out[2] = (byte) (usage.length >>> 8);
         out[3] = (byte) usage.length;
         System.arraycopy(usage, 0, out, 4, usage.length);
-        StableMemory.write(USAGE_AT, out, 0, out.length);
+        storage.write(USAGE_AT, out, 0, out.length);
     }
 
     /** The saved usage, or an empty array when none was saved (or what is there cannot be a save). */
     byte[] loadUsage() {
         byte[] length = new byte[4];
-        StableMemory.read(USAGE_AT, length, 0, 4);
+        storage.read(USAGE_AT, length, 0, 4);
         int n = (length[0] & 0xff) << 24 | (length[1] & 0xff) << 16 | (length[2] & 0xff) << 8 | (length[3] & 0xff);
         if (n <= 0 || n > MAX_USAGE_BYTES) {
             return new byte[0];
         }
         byte[] usage = new byte[n];
-        StableMemory.read(USAGE_AT + 4, usage, 0, n);
+        storage.read(USAGE_AT + 4, usage, 0, n);
         return usage;
     }
 
@@ -342,6 +351,6 @@ final class UploadStore {
     }
 
     private void flush() {
-        StableMemory.write(0, header, 0, HEADER_BYTES);
+        storage.write(0, header, 0, HEADER_BYTES);
     }
 }

@@ -8,14 +8,14 @@ import org.icgpt2.ic.UserError;
  * call may spend, and what it spent. Both survive upgrades through {@link #toBytes}.
  */
 final class Usage {
-    private UsagePolicy policy = UsagePolicy.DEFAULT;
+    private UsageRules policy = UsageRules.DEFAULT;
     private UsageLedger ledger = new UsageLedger();
 
-    UsagePolicy policy() {
+    UsageRules policy() {
         return policy;
     }
 
-    void setPolicy(UsagePolicy policy) {
+    void setPolicy(UsageRules policy) {
         this.policy = policy;
     }
 
@@ -82,7 +82,7 @@ final class Usage {
             in.get(p);
             byte[] l = new byte[checkedLength(in)];
             in.get(l);
-            usage.policy = UsagePolicy.fromBytes(p);
+            usage.policy = UsageRules.fromBytes(p);
             usage.ledger = UsageLedger.fromBytes(l);
         } catch (RuntimeException e) {
             return new Usage();

@@ -68,7 +68,7 @@ final class UsageLedger {
     }
 
     /** Instructions {@code caller} may still spend this hour: the least of its share and the canister's total left. */
-    long remaining(byte[] caller, long now, UsagePolicy policy) {
+    long remaining(byte[] caller, long now, UsageRules policy) {
         long own = policy.perCallerInstructionsPerHour() - callerSpent(caller, now);
         long total = policy.totalInstructionsPerHour() - totalSpent;
         return Math.max(0, Math.min(own, total));
@@ -79,7 +79,7 @@ final class UsageLedger {
      *
      * @throws UserError (a "quota" message saying when it frees up) if less than {@code minimum} is left
      */
-    long budget(byte[] caller, long now, UsagePolicy policy, long wanted, long minimum) {
+    long budget(byte[] caller, long now, UsageRules policy, long wanted, long minimum) {
         long left = remaining(caller, now, policy);
         if (left < minimum) {
             boolean total = policy.totalInstructionsPerHour() - totalSpent < minimum;

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 class ConversationsTest {
     private static final Config TINY = new Config(1, 1, 4, 16, 8, 10, 1e-5f, 0, 0);
-    private static final byte[] ALICE = UsagePolicyTest.ALICE;
-    private static final byte[] BOB = UsagePolicyTest.BOB;
+    private static final byte[] ALICE = UsageRulesTest.ALICE;
+    private static final byte[] BOB = UsageRulesTest.BOB;
     private static final long MINUTE = 60_000_000_000L;
     private int cachesMade;
 
@@ -88,7 +88,7 @@ class ConversationsTest {
     @Test
     void anonymousCallersGetNoSessions() {
         Conversations c = conversations(4);
-        UserError e = assertThrows(UserError.class, () -> c.open(UsagePolicyTest.ANONYMOUS, 0, 2));
+        UserError e = assertThrows(UserError.class, () -> c.open(UsageRulesTest.ANONYMOUS, 0, 2));
         assertTrue(e.getMessage().startsWith("anonymous callers get no sessions"), e.getMessage());
         assertThrows(UserError.class, () -> c.open(ALICE, 0, 0));
         assertEquals(0, c.size());

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /** The findings of the cycle-drain attack, against the policy and ledger without the canister. */
 class UsageTest {
-    private static final byte[] STRANGER = UsagePolicyTest.ALICE;
-    private static final byte[] OTHER = UsagePolicyTest.BOB;
-    private static final byte[] ANONYMOUS = UsagePolicyTest.ANONYMOUS;
+    private static final byte[] STRANGER = UsageRulesTest.ALICE;
+    private static final byte[] OTHER = UsageRulesTest.BOB;
+    private static final byte[] ANONYMOUS = UsageRulesTest.ANONYMOUS;
     private static final long B = 1_000_000_000L;
     private static final long NOW = 1_796_289_000_000_000_000L;
     private static final long MAX_CALL = 36 * B;
@@ -37,7 +37,7 @@ class UsageTest {
             calls++;
         }
         assertEquals(6, calls, "5 full calls and the rest of the share");
-        assertTrue(spent <= UsagePolicy.DEFAULT.perCallerInstructionsPerHour(), "never overspends: " + spent);
+        assertTrue(spent <= UsageRules.DEFAULT.perCallerInstructionsPerHour(), "never overspends: " + spent);
         assertTrue(usage.inspectRefusal(STRANGER, false, NOW, 100, 131_072).startsWith("quota: you have used"));
         assertNull(usage.inspectRefusal(OTHER, false, NOW, 100, 131_072));
         assertEquals(MAX_CALL, usage.admit(OTHER, false, NOW, 100, MAX_CALL, B));
@@ -46,7 +46,7 @@ class UsageTest {
     @Test
     void theTotalCapRefusesEveryoneUntilTheHourTurns() {
         Usage usage = new Usage();
-        usage.setPolicy(new UsagePolicy(false, false, 200 * B, 1000 * B, 2));
+        usage.setPolicy(new UsageRules(false, false, 200 * B, 1000 * B, 2));
         for (int caller = 0; ; caller++) {
             byte[] principal = {(byte) caller, 7};
             try {
@@ -72,14 +72,14 @@ class UsageTest {
         assertNull(usage.inspectRefusal(STRANGER, false, NOW, 131_072, 131_072));
         UserError e = assertThrows(UserError.class, () -> usage.admit(ANONYMOUS, false, NOW, 10, MAX_CALL, B));
         assertTrue(e.getMessage().startsWith("anonymous callers may not generate"));
-        usage.setPolicy(new UsagePolicy(true, false, 200 * B, 2000 * B, 2));
+        usage.setPolicy(new UsageRules(true, false, 200 * B, 2000 * B, 2));
         assertNull(usage.inspectRefusal(ANONYMOUS, false, NOW, 10, 131_072));
     }
 
     @Test
     void policyAndLedgerSurviveAnUpgradeAndBadBytesGiveTheDefaults() {
         Usage usage = new Usage();
-        UsagePolicy policy = new UsagePolicy(true, true, 5 * B, 50 * B, 1);
+        UsageRules policy = new UsageRules(true, true, 5 * B, 50 * B, 1);
         usage.setPolicy(policy);
         usage.charge(STRANGER, NOW, 3 * B, 0);
         Usage restored = Usage.fromBytes(usage.toBytes());
@@ -88,7 +88,7 @@ class UsageTest {
         byte[] bytes = usage.toBytes();
         for (byte[] bad : new byte[][]{new byte[0], Arrays.copyOf(bytes, 20), {0, 0, 0, 99, 1}, {(byte) 0xff, 0, 0, 0}}) {
             Usage fallback = Usage.fromBytes(bad);
-            assertEquals(UsagePolicy.DEFAULT, fallback.policy());
+            assertEquals(UsageRules.DEFAULT, fallback.policy());
             assertEquals(0, fallback.ledger().totalSpent(NOW));
         }
     }

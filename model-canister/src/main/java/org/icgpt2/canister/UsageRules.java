@@ -9,10 +9,10 @@ import org.icgpt2.ic.UserError;
  * memory across upgrades. Instruction budgets are per clock hour (UTC); the total bounds the cycles the canister
  * burns per hour, the per-caller share keeps one caller from taking all of it.
  */
-record UsagePolicy(boolean allowAnonymous, boolean allowlistOnly, long perCallerInstructionsPerHour,
+record UsageRules(boolean allowAnonymous, boolean allowlistOnly, long perCallerInstructionsPerHour,
                    long totalInstructionsPerHour, int maxSessionsPerCaller) {
     /** In force after install, and after an upgrade from a version that kept no policy. */
-    static final UsagePolicy DEFAULT = new UsagePolicy(false, false, 200_000_000_000L, 2_000_000_000_000L, 2);
+    static final UsageRules DEFAULT = new UsageRules(false, false, 200_000_000_000L, 2_000_000_000_000L, 2);
     /** The most sessions one caller may hold: each is a full KV cache. */
     static final int MAX_SESSIONS_PER_CALLER = 16;
     /** The anonymous principal (the caller of unsigned messages): everyone shares it. */
@@ -21,7 +21,7 @@ record UsagePolicy(boolean allowAnonymous, boolean allowlistOnly, long perCaller
     private static final int BYTES = 1 + 2 + 8 + 8 + 4;
 
     /** @throws UserError for values that cannot be a policy (nat64 above 2^63 - 1, nat32 above the session cap) */
-    UsagePolicy {
+    UsageRules {
         if (perCallerInstructionsPerHour < 0 || totalInstructionsPerHour < 0) {
             throw new UserError("instructions per hour must be below 2^63");
         }
@@ -58,13 +58,13 @@ record UsagePolicy(boolean allowAnonymous, boolean allowlistOnly, long perCaller
     }
 
     /** @throws IllegalArgumentException if the bytes are not a saved policy */
-    static UsagePolicy fromBytes(byte[] bytes) {
+    static UsageRules fromBytes(byte[] bytes) {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
             if (bytes.length != BYTES || in.get() != FORMAT) {
                 throw new IllegalArgumentException("not a saved usage policy");
             }
-            return new UsagePolicy(in.get() != 0, in.get() != 0, in.getLong(), in.getLong(), in.getInt());
+            return new UsageRules(in.get() != 0, in.get() != 0, in.getLong(), in.getLong(), in.getInt());
         } catch (BufferUnderflowException | UserError e) {
             throw new IllegalArgumentException("not a saved usage policy: " + e.getMessage());
         }

@@ -10,7 +10,7 @@ import java.util.Arrays;
 import org.icgpt2.ic.UserError;
 import org.junit.jupiter.api.Test;
 
-class UsagePolicyTest {
+class UsageRulesTest {
     static final byte[] ANONYMOUS = {4};
     static final byte[] ALICE = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1};
     static final byte[] BOB = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 2};
@@ -20,8 +20,8 @@ class UsagePolicyTest {
 
     @Test
     void defaultsAreTheIssues() {
-        UsagePolicy p = UsagePolicy.DEFAULT;
-        assertEquals(new UsagePolicy(false, false, 200_000_000_000L, 2_000_000_000_000L, 2), p);
+        UsageRules p = UsageRules.DEFAULT;
+        assertEquals(new UsageRules(false, false, 200_000_000_000L, 2_000_000_000_000L, 2), p);
         assertNotNull(p.refusal(ANONYMOUS, false));
         assertNull(p.refusal(ALICE, false));
         assertNull(p.refusal(ANONYMOUS, true));
@@ -29,35 +29,35 @@ class UsagePolicyTest {
 
     @Test
     void allowlistModeServesOnlyPrivilegedCallers() {
-        UsagePolicy p = new UsagePolicy(true, true, 1, 1, 1);
+        UsageRules p = new UsageRules(true, true, 1, 1, 1);
         assertTrue(p.refusal(ALICE, false).contains("allowlist_only"));
         assertTrue(p.refusal(ANONYMOUS, false).contains("allowlist_only"));
         assertNull(p.refusal(ALICE, true));
-        assertNull(new UsagePolicy(true, false, 1, 1, 1).refusal(ANONYMOUS, false));
+        assertNull(new UsageRules(true, false, 1, 1, 1).refusal(ANONYMOUS, false));
     }
 
     @Test
     void rejectsValuesThatCannotBeAPolicy() {
-        assertThrows(UserError.class, () -> new UsagePolicy(false, false, -1, 1, 1)); // nat64 2^64-1 as a Java long
-        assertThrows(UserError.class, () -> new UsagePolicy(false, false, 1, Long.MIN_VALUE, 1));
-        assertThrows(UserError.class, () -> new UsagePolicy(false, false, 1, 1, -1)); // nat32 above 2^31
-        assertThrows(UserError.class, () -> new UsagePolicy(false, false, 1, 1, UsagePolicy.MAX_SESSIONS_PER_CALLER + 1));
+        assertThrows(UserError.class, () -> new UsageRules(false, false, -1, 1, 1)); // nat64 2^64-1 as a Java long
+        assertThrows(UserError.class, () -> new UsageRules(false, false, 1, Long.MIN_VALUE, 1));
+        assertThrows(UserError.class, () -> new UsageRules(false, false, 1, 1, -1)); // nat32 above 2^31
+        assertThrows(UserError.class, () -> new UsageRules(false, false, 1, 1, UsageRules.MAX_SESSIONS_PER_CALLER + 1));
     }
 
     @Test
     void policyRoundTripsThroughBytes() {
-        UsagePolicy p = new UsagePolicy(true, false, 123, 456_000_000_000_000L, 7);
-        assertEquals(p, UsagePolicy.fromBytes(p.toBytes()));
+        UsageRules p = new UsageRules(true, false, 123, 456_000_000_000_000L, 7);
+        assertEquals(p, UsageRules.fromBytes(p.toBytes()));
         byte[] bytes = p.toBytes();
-        assertThrows(IllegalArgumentException.class, () -> UsagePolicy.fromBytes(Arrays.copyOf(bytes, bytes.length - 1)));
-        assertThrows(IllegalArgumentException.class, () -> UsagePolicy.fromBytes(new byte[0]));
+        assertThrows(IllegalArgumentException.class, () -> UsageRules.fromBytes(Arrays.copyOf(bytes, bytes.length - 1)));
+        assertThrows(IllegalArgumentException.class, () -> UsageRules.fromBytes(new byte[0]));
         bytes[bytes.length - 1] = 100; // 100 sessions per caller: over the cap
-        assertThrows(IllegalArgumentException.class, () -> UsagePolicy.fromBytes(bytes));
+        assertThrows(IllegalArgumentException.class, () -> UsageRules.fromBytes(bytes));
     }
 
     @Test
     void aCallsBudgetIsCappedByItsCallersShareAndTheTotal() {
-        UsagePolicy p = new UsagePolicy(false, false, 100, 250, 2);
+        UsageRules p = new UsageRules(false, false, 100, 250, 2);
         UsageLedger ledger = new UsageLedger();
         assertEquals(36, ledger.budget(ALICE, T0, p, 36, 10));
         ledger.charge(ALICE, T0, 70);
@@ -105,7 +105,7 @@ class UsagePolicyTest {
 
     @Test
     void ledgerRoundTripsThroughBytes() {
-        UsagePolicy p = UsagePolicy.DEFAULT;
+        UsageRules p = UsageRules.DEFAULT;
         UsageLedger ledger = new UsageLedger();
         ledger.charge(ALICE, T0, 5_000_000_000L);
         ledger.charge(BOB, T0, 7);
