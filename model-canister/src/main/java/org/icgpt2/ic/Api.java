@@ -59,11 +59,10 @@ public final class Api {
     }
 
     /**
-     * Heap that allocations can still get, after a collection: the free space in TeaVM's heap and what it may still
-     * grow by up to its maximum.
+     * Heap that allocations can still get: the free space in TeaVM's heap and what it may still grow by up to its
+     * maximum (garbage not yet collected counts as used, so this errs on the safe side).
      */
     public static long heapBytesLeft() {
-        System.gc();
         return GC.maxAvailableBytes() - GC.availableBytes() + GC.getFreeMemory();
     }
 
