@@ -51,12 +51,12 @@ test('an anonymous install of a truncated gzip module through /api/v2/…/call i
 test('an error inside an update executed after the 202 becomes a reject, not a crash', async () => {
   const agent = await newAgent(asyncServed.url, newIdentity(21));
   const { replica } = asyncServed;
-  const original = replica.runUpdate;
-  replica.runUpdate = () => { throw new TypeError('simulated replica bug'); };
+  const original = replica.runManagement;
+  replica.runManagement = () => { throw new TypeError('simulated replica bug'); };
   try {
     await assert.rejects(managementActor(agent).create_canister({ settings: [], sender_canister_version: [] }));
   } finally {
-    replica.runUpdate = original;
+    replica.runManagement = original;
   }
   assert.deepEqual([lastRequest(asyncServed).errorCode, lastRequest(asyncServed).rejectMessage],
     ['IC0504', 'local-replica internal error: simulated replica bug']);

@@ -14,13 +14,17 @@ import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { run } from '../process.mjs';
 import { DEMO_SHAPE, ensureRandomModel } from '../random-model.mjs';
 
-const USAGE = `usage: scripts/dev [--no-build]      build, start the local replica, deploy, upload the model, print the chat URL
-       scripts/dev stop                stop the local replica
+const USAGE = `usage: scripts/dev [--no-build] [--ic-timing mainnet|off]   build, start the local replica, deploy, upload the model,
+                                                            print the chat URL
+       scripts/dev stop                                     stop the local replica
 
 The replica listens on $PORT (default 4943), keeps its state in .state/replica (log .state/replica.log) and serves
 frontend-canister/dist. The model comes from lib/model/ when lib/model/model.safetensors exists (scripts/download-model),
 otherwise a small random demo model is generated into .state/demo-model. Re-running reuses the running replica and
-skips files already uploaded.`;
+skips files already uploaded. The replica runs update calls with the IC mainnet's timing (2 B instructions per
+round of about a second, a round for induction and one for certification), so answers stream as they would on
+mainnet; uploading the full model then takes about as long as on mainnet (~10 min): --ic-timing off runs every call
+at once.`;
 
 const FRONTEND_DIR = path.join(REPO_ROOT, 'frontend-canister');
 const REAL_MODEL_DIR = path.join(REPO_ROOT, 'lib', 'model');
@@ -48,13 +52,18 @@ async function modelDir(paths) {
 }
 
 export async function main(argv) {
-  const { values, positionals } = parseFlags(argv, { usage: USAGE, positionals: true, options: { 'no-build': { type: 'boolean', default: false } } });
+  const { values, positionals } = parseFlags(argv, { usage: USAGE, positionals: true, options: {
+    'no-build': { type: 'boolean', default: false },
+    'ic-timing': { type: 'string', default: 'mainnet' },
+  } });
   const paths = statePaths();
   if (positionals[0] === 'stop') {
     process.stderr.write((await stopBackgroundReplica()) ? 'Local replica stopped.\n' : 'No local replica was running.\n');
     return;
   }
   if (positionals.length) throw new Error(`unknown command '${positionals[0]}'\n${USAGE}`);
+  if (!['mainnet', 'off'].includes(values['ic-timing'])) throw new Error(`--ic-timing expects mainnet or off\n${USAGE}`);
+  const icTiming = values['ic-timing'] === 'off' ? null : values['ic-timing'];
 
   if (!values['no-build']) await build();
   if (!fs.existsSync(MODEL_WASM)) throw new Error(`${MODEL_WASM} is missing: run scripts/dev without --no-build`);
@@ -62,7 +71,7 @@ export async function main(argv) {
   const port = positiveInteger(process.env.PORT ?? '4943', 'PORT');
   const serveDir = fs.existsSync(path.join(FRONTEND_DIR, 'package.json')) ? path.join(FRONTEND_DIR, 'dist') : null;
   step(`Local replica on port ${port}`);
-  const { url, reused } = await startBackgroundReplica({ port, serveDir });
+  const { url, reused } = await startBackgroundReplica({ port, serveDir, icTiming });
   process.stderr.write(`${reused ? 'Reusing the running' : 'Started the'} local replica at ${url} (log: ${path.relative(REPO_ROOT, paths.replicaLog)})\n`);
 
   step('Deploying the model canister');

@@ -222,8 +222,8 @@ final class CanisterCore {
         SamplingSettings s = request.settings();
         return generating(caller, argBytes, budget -> progress(service.startTurn(caller, request.sessionId(),
                 request.prompt(), request.promptIds(), new ModelService.TurnSettings(unsignedInt(s.maxNewTokens()),
-                        s.temperature(), unsignedInt(s.topK()), s.topP(), s.seed(),
-                        Math.min(budget, callBudget(s.callBudget()))))));
+                        s.temperature(), unsignedInt(s.topK()), s.topP(), s.seed(), callBudget(s.callBudget())),
+                budget)));
     }
 
     TurnProgress continueTurn(byte[] caller, long argBytes, long sessionId) {
@@ -246,9 +246,15 @@ final class CanisterCore {
     }
 
     /** The per-call budget asked for; nat64 values beyond the signed range mean "as much as allowed". */
+    /**
+     * The per-call budget asked for; nat64 values beyond the signed range mean "as much as allowed", none means the
+     * streaming schedule ({@link CallBudgetSchedule}).
+     */
     private static long callBudget(Long asked) {
-        long budget = asked != null ? asked : ModelService.MAX_CALL_BUDGET;
-        return budget < 0 ? ModelService.MAX_CALL_BUDGET : budget;
+        if (asked == null) {
+            return CallBudgetSchedule.ADAPTIVE;
+        }
+        return asked < 0 ? ModelService.MAX_CALL_BUDGET : asked;
     }
 
     /** nat32 arrives as a Java int; values above 2^31 saturate instead of turning negative. */

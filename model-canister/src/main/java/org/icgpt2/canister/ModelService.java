@@ -259,8 +259,11 @@ final class ModelService {
                     int contextTokens, Session.FinishReason finish, long instructions) {
     }
 
-    /** Starts a turn, in a new conversation ({@code sessionId == null}) or a follow-up, and works on it. */
-    Progress startTurn(byte[] caller, Long sessionId, String prompt, int[] promptIds, TurnSettings settings) {
+    /**
+     * Starts a turn, in a new conversation ({@code sessionId == null}) or a follow-up, and works on it, this call for
+     * at most {@code limit} instructions (what the caller's usage allows).
+     */
+    Progress startTurn(byte[] caller, Long sessionId, String prompt, int[] promptIds, TurnSettings settings, long limit) {
         Gpt2 m = requireModel();
         if (promptIds == null) {
             requireChat();
@@ -304,7 +307,8 @@ final class ModelService {
         c.decoder = tokenizer != null ? tokenizer.newDecoder(true) : null;
         c.returnedTokens = 0;
         c.callBudget = settings.callBudget();
-        return run(c.turn, c, settings.callBudget());
+        c.calls = 0;
+        return run(c.turn, c, Math.min(limit, nextCallBudget(c)));
     }
 
     Progress continueTurn(byte[] caller, long sessionId, long callBudget) {
@@ -314,7 +318,14 @@ final class ModelService {
             throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
                     + " (it was ended, evicted by newer ones, or lost in an upgrade)");
         }
-        return run(c.turn, c, Math.min(callBudget, c.callBudget));
+        return run(c.turn, c, Math.min(callBudget, nextCallBudget(c)));
+    }
+
+    /** The turn's explicit call_budget, or the streaming schedule's budget for its next call. */
+    private long nextCallBudget(Conversation c) {
+        int call = c.calls++;
+        return c.callBudget != CallBudgetSchedule.ADAPTIVE ? c.callBudget : CallBudgetSchedule.budget(call,
+                c.turn.promptTokensLeft(), promptTokenCost, generatedTokenCost, MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {
