@@ -75,8 +75,8 @@ export function isGzip(bytes) {
 
 /** Gunzips (if needed), validates, instruments and compiles a canister module. */
 export function compileCode(moduleBytes, canisterText) {
-  const wasm = isGzip(moduleBytes) ? new Uint8Array(gunzipSync(moduleBytes)) : moduleBytes;
   try {
+    const wasm = isGzip(moduleBytes) ? new Uint8Array(gunzipSync(moduleBytes)) : moduleBytes;
     const { bytes, info } = instrument(wasm);
     const module = new WebAssembly.Module(bytes);
     const imported = new Set(WebAssembly.Module.imports(module).filter((i) => i.module === 'ic0').map((i) => i.name));

@@ -11,6 +11,9 @@
 //   GET  /_/canisters                           canisters (JSON)
 //   GET  /_/names, POST /_/names                canister names for the ic_env cookie (local only)
 //   GET  /_/time                                the simulated IC time, with --ic-timing (JSON)
+//
+// The /_/ endpoints answer only requests addressed to a loopback host name and, when a browser sends an Origin,
+// from the replica's own origin: another web page (or a DNS-rebinding one) cannot read or change them.
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -55,6 +58,36 @@ function leb128(value) {
 
 const text = (s) => new TextDecoder().decode(s);
 
+const isBytes = (v) => v instanceof Uint8Array;
+const isText = (v) => typeof v === 'string';
+/** The envelope content fields the interface spec types, by request type (the IC answers others 400). */
+const CONTENT_FIELDS = {
+  request_type: isText,
+  sender: isBytes,
+  nonce: isBytes,
+  ingress_expiry: (v) => typeof v === 'bigint' || Number.isSafeInteger(v),
+  canister_id: isBytes,
+  method_name: isText,
+  arg: isBytes,
+  paths: (v) => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.every(isBytes)),
+};
+const REQUIRED_FIELDS = {
+  call: ['sender', 'ingress_expiry', 'canister_id', 'method_name', 'arg'],
+  query: ['sender', 'ingress_expiry', 'canister_id', 'method_name', 'arg'],
+  read_state: ['sender', 'ingress_expiry', 'paths'],
+};
+
+/** Why an envelope's content is malformed, or null. */
+function contentError(content, expectedType) {
+  for (const field of REQUIRED_FIELDS[expectedType]) {
+    if (content[field] === undefined) return `the request has no '${field}' field`;
+  }
+  for (const [field, valid] of Object.entries(CONTENT_FIELDS)) {
+    if (content[field] !== undefined && !valid(content[field])) return `the request's '${field}' field has the wrong type`;
+  }
+  return null;
+}
+
 /** The `/request_status/<rid>` subtree entries for a status record. */
 function requestStatusEntries(record) {
   if (record.status === 'replied') return [['status', utf8ToBytes('replied')], ['reply', record.reply]];
@@ -95,16 +128,24 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       throw new HttpError(400, `Could not parse body as a CBOR envelope: ${e.message}`);
     }
     const content = envelope?.content;
-    if (!content || content.request_type !== expectedType) {
+    if (!content || typeof content !== 'object' || content.request_type !== expectedType) {
       throw new HttpError(400, `Expected a request of type '${expectedType}' but got '${content?.request_type}'`);
     }
-    const requestId = requestIdOf(content);
-    const expiry = BigInt(content.ingress_expiry ?? 0);
+    const malformed = contentError(content, expectedType);
+    if (malformed) throw new HttpError(400, `Malformed ${expectedType} request: ${malformed}`);
+    let requestId;
+    let authError;
+    try {
+      requestId = requestIdOf(content);
+      authError = authenticate(envelope, requestId);
+    } catch (e) {
+      throw new HttpError(400, `Malformed ${expectedType} request: ${e.message}`);
+    }
+    const expiry = BigInt(content.ingress_expiry);
     const now = replica.now();
     if (expiry < now - MAX_EXPIRY_PAST_NS || expiry > now + MAX_EXPIRY_FUTURE_NS) {
       throw new HttpError(400, `Invalid request expiry: ingress_expiry ${expiry} is not within 5 minutes in the past and 30 minutes in the future of the replica time ${now}`);
     }
-    const authError = authenticate(envelope, requestId);
     if (authError) throw new HttpError(400, authError);
     if (content.canister_id !== undefined && urlCanister !== undefined && content.canister_id.length > 0
       && bytesToHex(content.canister_id) !== bytesToHex(urlCanister)) {
@@ -220,6 +261,7 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
   }
 
   function handleLocal(req, res, route) {
+    if (!isOwnOrigin(req)) throw new HttpError(403, `/_/ endpoints answer only the replica's own origin on a loopback host`);
     if (route === 'messages' && req.method === 'GET') return json(res, 200, replica.messages);
     if (route === 'messages' && req.method === 'DELETE') {
       replica.messages.length = 0;
@@ -293,11 +335,14 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
   }
 
   return http.createServer((req, res) => {
-    res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*');
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? 'Content-Type');
-    res.setHeader('Access-Control-Max-Age', '600');
-    res.setHeader('Vary', 'Origin');
+    // the IC API is open to every origin (its requests are signed); the local /_/ endpoints get no CORS headers
+    if (!req.url.startsWith('/_/')) {
+      res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*');
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? 'Content-Type');
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.setHeader('Vary', 'Origin');
+    }
     Promise.resolve().then(() => route(req, res)).catch((e) => {
       if (!(e instanceof HttpError)) replica.options.log(`local-replica: internal error: ${e.stack}`);
       const status = e instanceof HttpError ? e.status : 500;
@@ -305,6 +350,20 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       else res.end();
     });
   });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A request to the local endpoints from the replica's own page or a non-browser client: the Host is a loopback
+ * name (a DNS-rebinding page's Host is its own domain) and any Origin is that same host.
+ */
+function isOwnOrigin(req) {
+  const host = req.headers.host ?? '';
+  const hostname = host.replace(/:\d+$/, '');
+  if (!LOOPBACK_HOSTS.has(hostname) && !hostname.endsWith('.localhost')) return false;
+  const origin = req.headers.origin;
+  return origin === undefined || origin === `http://${host}`;
 }
 
 function isLoopback(address = '') {

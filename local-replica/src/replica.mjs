@@ -200,9 +200,16 @@ export class Replica {
     const existing = key && this.requests.get(key);
     if (existing && (existing.status === 'replied' || existing.status === 'rejected')) return existing; // duplicate submission
     if (key) this.requests.set(key, { status: 'processing' });
-    const record = canisterId.length === 0
-      ? this.runManagement({ method, arg, caller })
-      : this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
+    let record;
+    try {
+      record = canisterId.length === 0
+        ? this.runManagement({ method, arg, caller })
+        : this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
+    } catch (e) {
+      // a bug of the replica's, not the caller's: answer the call and keep serving
+      this.options.log(`local-replica: internal error in ${method}: ${e.stack}`);
+      record = { status: 'rejected', rejectCode: 5, errorCode: 'IC0504', rejectMessage: `local-replica internal error: ${e.message}` };
+    }
     return this.publish(key, record);
   }
 

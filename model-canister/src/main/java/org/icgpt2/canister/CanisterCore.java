@@ -2,6 +2,7 @@ package org.icgpt2.canister;
 
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.icgpt2.canister.ModelInterface.Encoding;
@@ -14,11 +15,14 @@ import org.icgpt2.canister.ModelInterface.StopReason;
 import org.icgpt2.canister.ModelInterface.TokenIdsResult;
 import org.icgpt2.canister.ModelInterface.TurnProgress;
 import org.icgpt2.canister.ModelInterface.TurnRequest;
+import org.icgpt2.canister.ModelInterface.UsagePolicy;
+import org.icgpt2.canister.ModelInterface.UsageReport;
 import org.icgpt2.gpt2.Config;
 import org.icgpt2.gpt2.Kernels;
 import org.icgpt2.gpt2.Weights;
 import org.icgpt2.ic.StableStorage;
 import org.icgpt2.ic.UserError;
+import org.icgpt2.ic.candid.Principal;
 
 /**
  * The canister's state and behaviour behind its entry points, in plain Java (it runs on the JVM in tests): the
@@ -30,30 +34,43 @@ final class CanisterCore {
     private final UploadStore uploads;
     private final ModelService service;
     private final Predicate<byte[]> isController;
+    private final LongSupplier instructionCounter;
+    private final LongSupplier clock;
+    /** The usage policy and this hour's ledger, saved in stable memory at every change. */
+    private final Usage usage;
 
     /**
-     * Opens the canister's stable memory (a fresh one gets an empty layout). {@code instructionCounter} counts the
-     * current message's instructions, {@code clock} is the time in ns, {@code isController} tells the controllers.
+     * Opens the canister's stable memory (a fresh one gets an empty layout and the default usage policy).
+     * {@code instructionCounter} counts the current message's instructions, {@code clock} is the time in ns,
+     * {@code isController} tells the controllers, {@code heapBytesLeft} the heap allocations can still get, and
+     * {@code seed} is the entropy of session ids (see {@link SessionIds}).
      */
     CanisterCore(StableStorage storage, Kernels kernels, LongSupplier instructionCounter, LongSupplier clock,
-                 Predicate<byte[]> isController) {
+                 Predicate<byte[]> isController, LongSupplier heapBytesLeft, byte[] seed) {
         this.storage = storage;
         this.uploads = new UploadStore(storage);
-        this.service = new ModelService(kernels, instructionCounter, clock);
+        this.service = new ModelService(kernels, instructionCounter, clock, heapBytesLeft);
         this.isController = isController;
+        this.instructionCounter = instructionCounter;
+        this.clock = clock;
+        this.usage = Usage.fromBytes(uploads.loadUsage());
+        uploads.saveUsage(usage.toBytes());
+        service.useSessionIds(SessionIds.seeded(seed));
+        service.usePolicy(usage.policy());
     }
 
     /**
      * After an upgrade (the heap is new): reloads the model, in its precision, and the tokenizer that were set up
-     * before. A file that no longer loads is reported to {@code log} and left for the admin; the upgrade goes through.
+     * before, whatever has been uploaded since. A file that no longer loads is reported to {@code log} and left for
+     * the admin; the upgrade goes through.
      */
     void restore(Consumer<String> log) {
         if (uploads.flag(UploadStore.FLAG_MODEL_SET_UP)) {
             Weights.Precision precision = uploads.flag(UploadStore.FLAG_INT8) ? Weights.Precision.INT8 : Weights.Precision.F32;
-            reload("model", () -> service.setupModel(uploads, precision), log);
+            reload("model", () -> service.setupModel(uploads.setUp(), precision), log);
         }
         if (uploads.flag(UploadStore.FLAG_TOKENIZER_SET_UP)) {
-            reload("tokenizer", () -> service.setupTokenizer(uploads), log);
+            reload("tokenizer", () -> service.setupTokenizer(uploads.setUp()), log);
         }
     }
 
@@ -79,18 +96,77 @@ final class CanisterCore {
         uploads.authorize(principal);
     }
 
+    void deauthorize(byte[] principal) {
+        if (!uploads.deauthorize(principal)) {
+            throw new UserError(Principal.of(principal) + " is not an authorized principal");
+        }
+    }
+
+    // ---- usage ----
+
+    UsagePolicy policy() {
+        UsageRules p = usage.policy();
+        return new UsagePolicy(p.allowAnonymous(), p.allowlistOnly(), p.perCallerInstructionsPerHour(),
+                p.totalInstructionsPerHour(), p.maxSessionsPerCaller());
+    }
+
+    /** @throws UserError if the values cannot be a policy */
+    void setPolicy(UsagePolicy p) {
+        UsageRules rules = new UsageRules(p.allowAnonymous(), p.allowlistOnly(), p.perCallerInstructionsPerHour(),
+                p.totalInstructionsPerHour(), p.maxSessionsPerCaller());
+        usage.setPolicy(rules);
+        service.usePolicy(rules);
+        uploads.saveUsage(usage.toBytes());
+    }
+
+    /** The policy and this hour's spend, the caller's and the total. */
+    UsageReport usage(byte[] caller) {
+        long now = clock.getAsLong();
+        UsageLedger ledger = usage.ledger();
+        return new UsageReport(policy(), ledger.callerSpent(caller, now), ledger.totalSpent(now),
+                ledger.remaining(caller, now, usage.policy()), UsageLedger.nextHour(now));
+    }
+
+    /**
+     * Why canister_inspect_message should refuse a generating call of {@code argBytes} from {@code caller} before
+     * the canister pays for it, or null.
+     */
+    String generatingRefusal(byte[] caller, long argBytes) {
+        return usage.inspectRefusal(caller, isAuthorized(caller), clock.getAsLong(), argBytes,
+                service.maxArgumentBytes());
+    }
+
+    /**
+     * Runs a generating call within the budget the usage policy leaves {@code caller}, and charges what the message
+     * spent, whether it ends in a result or an Err.
+     */
+    private <T> T generating(byte[] caller, long argBytes, LongFunction<T> call) {
+        long now = clock.getAsLong();
+        long budget = usage.admit(caller, isAuthorized(caller), now, argBytes, ModelService.MAX_CALL_BUDGET,
+                service.minimumCallInstructions());
+        try {
+            return call.apply(budget);
+        } finally {
+            usage.charge(caller, now, instructionCounter.getAsLong(), argBytes);
+            uploads.saveUsage(usage.toBytes());
+        }
+    }
+
     // ---- set-up ----
 
     /** Loads the uploaded model in {@code precision}; an upgrade reloads it so. */
     void setupModel(Precision precision) {
         Weights.Precision weights = precision == Precision.INT8 ? Weights.Precision.INT8 : Weights.Precision.F32;
-        service.setupModel(uploads, weights);
+        service.setupModel(uploads.staged(), weights);
+        uploads.commitSetUp(UploadStore.File.CONFIG);
+        uploads.commitSetUp(UploadStore.File.SAFETENSORS);
         uploads.setFlag(UploadStore.FLAG_MODEL_SET_UP, true);
         uploads.setFlag(UploadStore.FLAG_INT8, weights == Weights.Precision.INT8);
     }
 
     void setupTokenizer() {
-        service.setupTokenizer(uploads);
+        service.setupTokenizer(uploads.staged());
+        uploads.commitSetUp(UploadStore.File.TOKENIZER);
         uploads.setFlag(UploadStore.FLAG_TOKENIZER_SET_UP, true);
     }
 
@@ -132,25 +208,27 @@ final class CanisterCore {
         return service.decode(ids);
     }
 
-    InferenceRecord inference(int[] ids, int maxNewTokens, double temperature) {
-        return new InferenceRecord(TokenIdsResult.ok(service.inference(ids, maxNewTokens, temperature)));
+    InferenceRecord inference(byte[] caller, long argBytes, int[] ids, int maxNewTokens, double temperature) {
+        return generating(caller, argBytes, budget -> new InferenceRecord(TokenIdsResult.ok(
+                service.inference(ids, maxNewTokens, temperature, budget))));
     }
 
-    String generate(String prompt, int maxNewTokens, double temperature) {
-        return service.generate(prompt, maxNewTokens, temperature);
+    String generate(byte[] caller, long argBytes, String prompt, int maxNewTokens, double temperature) {
+        return generating(caller, argBytes, budget -> service.generate(prompt, maxNewTokens, temperature, budget));
     }
 
     // ---- generation across calls ----
 
-    TurnProgress startTurn(byte[] caller, TurnRequest request) {
+    TurnProgress startTurn(byte[] caller, long argBytes, TurnRequest request) {
         SamplingSettings s = request.settings();
-        ModelService.TurnSettings settings = new ModelService.TurnSettings(unsignedInt(s.maxNewTokens()),
-                s.temperature(), unsignedInt(s.topK()), s.topP(), s.seed(), callBudget(s.callBudget()));
-        return progress(service.startTurn(caller, request.sessionId(), request.prompt(), request.promptIds(), settings));
+        return generating(caller, argBytes, budget -> progress(service.startTurn(caller, request.sessionId(),
+                request.prompt(), request.promptIds(), new ModelService.TurnSettings(unsignedInt(s.maxNewTokens()),
+                        s.temperature(), unsignedInt(s.topK()), s.topP(), s.seed(), callBudget(s.callBudget())),
+                budget)));
     }
 
-    TurnProgress continueTurn(byte[] caller, long sessionId) {
-        return progress(service.continueTurn(caller, sessionId, ModelService.MAX_CALL_BUDGET));
+    TurnProgress continueTurn(byte[] caller, long argBytes, long sessionId) {
+        return generating(caller, argBytes, budget -> progress(service.continueTurn(caller, sessionId, budget)));
     }
 
     void endSession(byte[] caller, long sessionId) {

@@ -19,8 +19,10 @@ final class Conversation {
     int calls;
     /** Tokens generated in this turn and already returned (stop tokens excluded). */
     int returnedTokens;
-    /** Logical time of last use, for least-recently-used eviction. */
-    long lastUsed;
+    /** Order of last use, for least-recently-used eviction. */
+    long lastUse;
+    /** Time of last use (ns), for eviction of idle sessions. */
+    long lastUsedNanos;
 
     Conversation(long id, byte[] owner, KvCache cache) {
         this.id = id;

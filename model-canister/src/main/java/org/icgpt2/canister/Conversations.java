@@ -1,25 +1,39 @@
 package org.icgpt2.canister;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.icgpt2.gpt2.KvCache;
+import org.icgpt2.ic.UserError;
 
 /**
- * The open conversations, at most {@code capacity}. Each holds a full-context KV cache (75 MB for GPT-2 small), so
- * the number is bounded by the heap; when full, the least recently used conversation is evicted and its cache reused.
+ * The open conversations, at most {@code capacity} (each holds a full-context KV cache, 75 MB for GPT-2 small, so the
+ * heap bounds their number). Sessions belong to the principal that opened them:
+ * <ul>
+ * <li>a caller holds at most its policy's {@code max_sessions_per_caller}; a new one replaces that caller's least
+ * recently used, never another caller's;</li>
+ * <li>when all {@code capacity} are open, the session idle longest goes, if it has been idle {@link #IDLE_NANOS};
+ * otherwise the new session is refused as "busy" rather than taking a live one;</li>
+ * <li>anonymous callers get none (everyone shares that principal).</li>
+ * </ul>
+ * Ids come from {@link SessionIds}: unguessable, though ownership alone already keeps one caller out of another's.
  */
 final class Conversations {
+    /** A session with no call for this long may give its cache to a new one when all are taken. */
+    static final long IDLE_NANOS = 5 * 60_000_000_000L;
+
     private final int capacity;
     private final Supplier<KvCache> newCache;
+    private final SessionIds ids;
     private final List<Conversation> open = new ArrayList<>();
-    private long clock;
-    private long idState;
+    /** Orders uses within one message, whose time is constant. */
+    private long uses;
 
-    Conversations(int capacity, Supplier<KvCache> newCache, long seed) {
+    Conversations(int capacity, Supplier<KvCache> newCache, SessionIds ids) {
         this.capacity = capacity;
         this.newCache = newCache;
-        this.idState = seed;
+        this.ids = ids;
     }
 
     int size() {
@@ -30,48 +44,80 @@ final class Conversations {
         return capacity;
     }
 
+    int countOwnedBy(byte[] caller) {
+        int n = 0;
+        for (Conversation c : open) {
+            n += c.ownedBy(caller) ? 1 : 0;
+        }
+        return n;
+    }
+
     /** The caller's conversation {@code id}, or null: other callers' conversations are invisible. */
-    Conversation find(long id, byte[] caller) {
+    Conversation find(long id, byte[] caller, long now) {
         for (Conversation c : open) {
             if (c.id == id && c.ownedBy(caller)) {
-                c.lastUsed = ++clock;
+                touch(c, now);
                 return c;
             }
         }
         return null;
     }
 
-    /** Opens a conversation for {@code caller}, evicting the least recently used one when full. */
-    Conversation open(byte[] caller) {
-        KvCache cache;
-        if (open.size() < capacity) {
-            cache = newCache.get();
-        } else {
-            Conversation oldest = open.get(0);
-            for (Conversation c : open) {
-                if (c.lastUsed < oldest.lastUsed) {
-                    oldest = c;
-                }
-            }
-            open.remove(oldest);
-            cache = oldest.cache;
+    /**
+     * Opens a conversation for {@code caller} at time {@code now} (ns), who may hold {@code maxPerCaller}.
+     *
+     * @throws UserError if the caller is anonymous, may hold none, or every session is in recent use
+     */
+    Conversation open(byte[] caller, long now, int maxPerCaller) {
+        if (UsageRules.isAnonymous(caller)) {
+            throw new UserError("anonymous callers get no sessions (they would share them): use generate or inference, "
+                    + "or call with an identity");
         }
-        Conversation c = new Conversation(nextId(), caller, cache);
-        c.lastUsed = ++clock;
+        if (maxPerCaller <= 0) {
+            throw new UserError("sessions are switched off (max_sessions_per_caller is 0): use generate or inference");
+        }
+        Conversation victim = null;
+        if (countOwnedBy(caller) >= maxPerCaller) {
+            victim = leastRecentlyUsed(caller);
+        } else if (open.size() >= capacity) {
+            victim = leastRecentlyUsed(null);
+            if (victim == null || now - victim.lastUsedNanos < IDLE_NANOS) {
+                throw new UserError("busy: all " + capacity + " sessions are in use; try again in a few minutes, or use "
+                        + "generate");
+            }
+        }
+        KvCache cache;
+        if (victim != null) {
+            open.remove(victim);
+            cache = victim.cache;
+        } else {
+            cache = newCache.get();
+        }
+        byte[] entropy = ByteBuffer.allocate(8 + caller.length).putLong(now).put(caller).array();
+        Conversation c = new Conversation(ids.next(entropy), caller.clone(), cache);
+        touch(c, now);
         open.add(c);
         return c;
     }
 
-    boolean close(long id, byte[] caller) {
-        Conversation c = find(id, caller);
+    boolean close(long id, byte[] caller, long now) {
+        Conversation c = find(id, caller, now);
         return c != null && open.remove(c);
     }
 
-    /** Ids are unpredictable (splitmix64 over a time-seeded counter), so one anonymous user cannot guess another's. */
-    private long nextId() {
-        long z = (idState += 0x9E3779B97F4A7C15L);
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return (z ^ (z >>> 31)) & Long.MAX_VALUE;
+    /** The least recently used conversation of {@code owner}, or of anyone when null. */
+    private Conversation leastRecentlyUsed(byte[] owner) {
+        Conversation oldest = null;
+        for (Conversation c : open) {
+            if ((owner == null || c.ownedBy(owner)) && (oldest == null || c.lastUse < oldest.lastUse)) {
+                oldest = c;
+            }
+        }
+        return oldest;
+    }
+
+    private void touch(Conversation c, long now) {
+        c.lastUse = ++uses;
+        c.lastUsedNanos = now;
     }
 }

@@ -1,5 +1,6 @@
 package org.icgpt2.canister;
 
+import java.nio.ByteBuffer;
 import org.icgpt2.canister.UploadStore.File;
 import org.icgpt2.ic.Api;
 import org.icgpt2.ic.Guard;
@@ -22,9 +23,20 @@ final class ModelCanister implements ModelInterface {
                  CLEAR_SAFETENSORS_BYTES, CLEAR_CONFIG_BYTES, CLEAR_TOKENIZER_BYTES,
                  STORE_SAFETENSORS_BYTES_TO_STABLE, LOAD_SAFETENSORS_BYTES_FROM_STABLE,
                  STORE_TOKENIZER_BYTES_TO_STABLE, LOAD_TOKENIZER_BYTES_FROM_STABLE,
-                 SETUP_MODEL, SETUP_MODEL_WITH_PRECISION, SETUP_TOKENIZER, ADD_AUTHORIZED_PRINCIPAL -> Guard.AUTHORIZED;
+                 SETUP_MODEL, SETUP_MODEL_WITH_PRECISION, SETUP_TOKENIZER -> Guard.AUTHORIZED;
+            case ADD_AUTHORIZED_PRINCIPAL, REMOVE_AUTHORIZED_PRINCIPAL, SET_USAGE_POLICY -> Guard.CONTROLLER;
             case SAFETENSORS_BYTES_LENGTH, CONFIG_BYTES_LENGTH, TOKENIZER_BYTES_LENGTH, IS_PRINCIPAL_AUTHORIZED,
-                 TOKENIZE, DECODE, INFERENCE, GENERATE, STATUS, START_TURN, CONTINUE_TURN, END_SESSION -> Guard.ANY_CALLER;
+                 GET_USAGE_POLICY, USAGE, TOKENIZE, DECODE, INFERENCE, GENERATE, STATUS, START_TURN, CONTINUE_TURN,
+                 END_SESSION -> Guard.ANY_CALLER;
+        };
+    }
+
+    /** Generating calls the usage policy would refuse (too long, refused caller, no quota left) stop here. */
+    @Override
+    public String inspect(Method method, byte[] caller, int argBytes) {
+        return switch (method) {
+            case INFERENCE, GENERATE, START_TURN, CONTINUE_TURN -> core.generatingRefusal(caller, argBytes);
+            default -> null;
         };
     }
 
@@ -47,7 +59,18 @@ final class ModelCanister implements ModelInterface {
 
     private static CanisterCore newCore() {
         return new CanisterCore(new IcStableStorage(), new SimdKernels(), Api::instructionCounter, Api::time,
-                Api::isController);
+                Api::isController, Api::heapBytesLeft, seedMaterial());
+    }
+
+    /**
+     * What this message offers as entropy for session ids (SessionIds says why not raw_rand): its time, caller,
+     * arguments and instruction counter.
+     */
+    private static byte[] seedMaterial() {
+        byte[] caller = Api.caller();
+        byte[] arg = Api.argData();
+        return ByteBuffer.allocate(16 + caller.length + arg.length).putLong(Api.time()).putLong(Api.instructionCounter())
+                .put(caller).put(arg).array();
     }
 
     // ---- uploads ----
@@ -143,6 +166,26 @@ final class ModelCanister implements ModelInterface {
     }
 
     @Override
+    public void removeAuthorizedPrincipal(Principal principal) {
+        core.deauthorize(principal.bytes());
+    }
+
+    @Override
+    public UsagePolicy getUsagePolicy() {
+        return core.policy();
+    }
+
+    @Override
+    public void setUsagePolicy(UsagePolicy policy) {
+        core.setPolicy(policy);
+    }
+
+    @Override
+    public UsageReport usage() {
+        return core.usage(Api.caller());
+    }
+
+    @Override
     public boolean isPrincipalAuthorized(Principal principal) {
         return core.isAuthorized(principal.bytes());
     }
@@ -166,22 +209,22 @@ final class ModelCanister implements ModelInterface {
 
     @Override
     public InferenceRecord inference(int[] ids, int maxNewTokens, double temperature) {
-        return core.inference(ids, maxNewTokens, temperature);
+        return core.inference(Api.caller(), Api.argDataSize(), ids, maxNewTokens, temperature);
     }
 
     @Override
     public String generate(String prompt, int maxNewTokens, double temperature) {
-        return core.generate(prompt, maxNewTokens, temperature);
+        return core.generate(Api.caller(), Api.argDataSize(), prompt, maxNewTokens, temperature);
     }
 
     @Override
     public TurnProgress startTurn(TurnRequest request) {
-        return core.startTurn(Api.caller(), request);
+        return core.startTurn(Api.caller(), Api.argDataSize(), request);
     }
 
     @Override
     public TurnProgress continueTurn(long sessionId) {
-        return core.continueTurn(Api.caller(), sessionId);
+        return core.continueTurn(Api.caller(), Api.argDataSize(), sessionId);
     }
 
     @Override

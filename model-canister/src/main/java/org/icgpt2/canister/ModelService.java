@@ -15,6 +15,7 @@ import org.icgpt2.gpt2.Sampler;
 import org.icgpt2.gpt2.SamplerSettings;
 import org.icgpt2.gpt2.Session;
 import org.icgpt2.gpt2.Tokenizer;
+import org.icgpt2.gpt2.TooManyTokensException;
 import org.icgpt2.gpt2.Weights;
 import org.icgpt2.ic.UserError;
 
@@ -33,6 +34,10 @@ final class ModelService {
     /** Heap left to conversations' KV caches after the weights (TeaVM's heap ends near 1.9 GiB). */
     private static final long CACHE_HEAP_BYTES = 1100L << 20;
     private static final int MAX_CONVERSATIONS = 16;
+    /** Candid header, settings and the other arguments of a generating call, besides its prompt. */
+    private static final long ARGUMENT_OVERHEAD_BYTES = 1024;
+    /** Heap kept free for what a call allocates and drops (a 2 MiB prompt's text and code points, Candid buffers). */
+    private static final long TRANSIENT_HEAP_BYTES = 64L << 20;
     /** "### End" and "<|endoftext|>" of the published model: inference needs no tokenizer to stop on them. */
     private static final int[] DEFAULT_STOP_TOKENS = {50257, 50256};
     /** The original canister's limits for generate and inference. */
@@ -41,10 +46,14 @@ final class ModelService {
     private final Kernels kernels;
     private final LongSupplier instructionCounter;
     private final LongSupplier clock;
+    private final LongSupplier heapBytesLeft;
 
     private Gpt2 model;
     private RunState state;
     private Conversations conversations;
+    /** Set by the canister before the model: ids of the sessions of every model set up later. */
+    private SessionIds sessionIds;
+    private UsageRules policy = UsageRules.DEFAULT;
     /** The KV cache of one-shot calls (generate, inference), which keep nothing between calls. */
     private KvCache oneShotCache;
     private Tokenizer tokenizer;
@@ -59,16 +68,21 @@ final class ModelService {
     private long lastCallInstructions;
     private int lastCallTokens;
 
-    ModelService(Kernels kernels, LongSupplier instructionCounter, LongSupplier clock) {
+    /** @param heapBytesLeft heap that allocations can still get (set-up checks a model against it first) */
+    ModelService(Kernels kernels, LongSupplier instructionCounter, LongSupplier clock, LongSupplier heapBytesLeft) {
         this.kernels = kernels;
         this.instructionCounter = instructionCounter;
         this.clock = clock;
+        this.heapBytesLeft = heapBytesLeft;
     }
 
     // ---- set-up ----
 
-    /** Builds the model from the uploaded config.json and model.safetensors; the old model stays on any error. */
-    void setupModel(UploadStore store, Weights.Precision precision) {
+    /**
+     * Builds the model from config.json and model.safetensors (the staged files, or after an upgrade the set-up ones);
+     * the old model stays on any error.
+     */
+    void setupModel(UploadStore.Files store, Weights.Precision precision) {
         long start = instructionCounter.getAsLong();
         if (store.length(UploadStore.File.CONFIG) == 0) {
             throw new UserError("no config.json uploaded (append_config_bytes)");
@@ -80,6 +94,12 @@ final class ModelService {
         Weights.Loader loader;
         try {
             config = Config.parse(new String(store.readAll(UploadStore.File.CONFIG), StandardCharsets.UTF_8));
+            if (tokenizer != null) {
+                tokenizer.requireCovers(config.vocabSize());
+            }
+            // the weights, the forward pass's buffers and the one-shot calls' KV cache, next to the old model
+            Weights.requireHeap(config, precision, RunState.bytes(config, PROMPT_BATCH)
+                    + KvCache.bytes(config, config.nPositions()), heapBytesLeft.getAsLong());
             Safetensors file = Safetensors.open(new StableTensorSource(store, UploadStore.File.SAFETENSORS));
             // Allocates the new weights and validates every tensor; the old model serves until the new one is read.
             loader = new Weights.Loader(config, file, kernels, precision);
@@ -90,11 +110,15 @@ final class ModelService {
             loader.loadNext();
         }
         oneShotCache = null;
+        conversations = null;
         model = new Gpt2(config, loader.weights(), kernels);
         state = new RunState(config, PROMPT_BATCH);
-        long cacheBytes = 8L * config.nLayer() * config.nPositions() * config.nEmbd();
-        int capacity = (int) Math.max(1, Math.min(MAX_CONVERSATIONS, CACHE_HEAP_BYTES / cacheBytes - 1));
-        conversations = new Conversations(capacity, () -> new KvCache(config), clock.getAsLong());
+        long cacheBytes = KvCache.bytes(config, config.nPositions());
+        // sessions get what is left after the one-shot cache and a margin for calls' transient buffers, so that
+        // opening one never runs out of heap ("busy" instead)
+        long forSessions = Math.min(CACHE_HEAP_BYTES, heapBytesLeft.getAsLong() - TRANSIENT_HEAP_BYTES) - cacheBytes;
+        int capacity = (int) Math.max(0, Math.min(MAX_CONVERSATIONS, forSessions / cacheBytes));
+        conversations = new Conversations(capacity, () -> new KvCache(config), sessionIds);
         this.precision = precision;
         long parameters = loader.weights().parameterCount();
         promptTokenCost = 3 * parameters;
@@ -102,18 +126,29 @@ final class ModelService {
         setupInstructions = instructionCounter.getAsLong() - start;
     }
 
-    void setupTokenizer(UploadStore store) {
+    void setupTokenizer(UploadStore.Files store) {
         if (store.length(UploadStore.File.TOKENIZER) == 0) {
             throw new UserError("no tokenizer.json uploaded (append_tokenizer_bytes)");
         }
         try {
             Tokenizer parsed = Tokenizer.parse(new String(store.readAll(UploadStore.File.TOKENIZER), StandardCharsets.UTF_8));
+            if (model != null) {
+                parsed.requireCovers(model.config().vocabSize());
+            }
             ChatFormat format = new ChatFormat(parsed);
             tokenizer = parsed;
             chat = format;
         } catch (ModelFormatException | IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+    }
+
+    void useSessionIds(SessionIds ids) {
+        sessionIds = ids;
+    }
+
+    void usePolicy(UsageRules policy) {
+        this.policy = policy;
     }
 
     boolean modelLoaded() {
@@ -176,8 +211,11 @@ final class ModelService {
 
     // ---- one-shot generation: the original canister's generate and inference ----
 
-    /** Generates up to {@code maxNewTokens} after {@code prompt}, as many as fit in one call; stop tokens excluded. */
-    int[] inference(int[] prompt, int maxNewTokens, double temperature) {
+    /**
+     * Generates up to {@code maxNewTokens} after {@code prompt}, as many as fit in {@code budget} instructions (at
+     * most one call's); stop tokens excluded.
+     */
+    int[] inference(int[] prompt, int maxNewTokens, double temperature, long budget) {
         Gpt2 m = requireModel();
         if (prompt.length == 0) {
             throw new UserError("the prompt is empty");
@@ -192,16 +230,23 @@ final class ModelService {
         }
         Session session = new Session(m, oneShotCache, Sampler.create(sampling, m.config().vocabSize()),
                 stopTokens(), prompt, 0, maxNewTokens);
-        Progress progress = run(session, null, MAX_CALL_BUDGET);
+        Progress progress = run(session, null, budget);
         return progress.tokens();
     }
 
-    String generate(String text, int maxNewTokens, double temperature) {
+    String generate(String text, int maxNewTokens, double temperature, long budget) {
         ChatFormat format = requireChat();
         if (text.isEmpty()) {
             throw new UserError("the prompt is empty");
         }
-        return requireTokenizer().decode(inference(format.encodeInstruction(text), maxNewTokens, temperature), true);
+        int positions = requireModel().config().nPositions();
+        int[] prompt;
+        try {
+            prompt = format.encodeInstruction(text, positions);
+        } catch (TooManyTokensException e) {
+            throw promptTooLong(e, positions);
+        }
+        return requireTokenizer().decode(inference(prompt, maxNewTokens, temperature, budget), true);
     }
 
     // ---- generation across calls ----
@@ -214,8 +259,11 @@ final class ModelService {
                     int contextTokens, Session.FinishReason finish, long instructions) {
     }
 
-    /** Starts a turn, in a new conversation ({@code sessionId == null}) or a follow-up, and works on it. */
-    Progress startTurn(byte[] caller, Long sessionId, String prompt, int[] promptIds, TurnSettings settings) {
+    /**
+     * Starts a turn, in a new conversation ({@code sessionId == null}) or a follow-up, and works on it, this call for
+     * at most {@code limit} instructions (what the caller's usage allows).
+     */
+    Progress startTurn(byte[] caller, Long sessionId, String prompt, int[] promptIds, TurnSettings settings, long limit) {
         Gpt2 m = requireModel();
         if (promptIds == null) {
             requireChat();
@@ -233,7 +281,7 @@ final class ModelService {
         int[] history = new int[0];
         int cached = 0;
         if (sessionId != null) {
-            existing = conversations.find(sessionId, caller);
+            existing = conversations.find(sessionId, caller, clock.getAsLong());
             if (existing == null) {
                 throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
                         + " (it was ended, evicted by newer ones, or lost in an upgrade): start a new one");
@@ -241,23 +289,31 @@ final class ModelService {
             history = existing.turn.context();
             cached = existing.turn.position();
         }
-        int[] message = promptIds != null ? promptIds : chat.encodeFollowUp(history, prompt);
+        int[] message;
+        try {
+            message = promptIds != null ? promptIds
+                    : chat.encodeFollowUp(history, prompt, m.config().nPositions() - history.length);
+        } catch (TooManyTokensException e) {
+            int positions = m.config().nPositions();
+            throw history.length == 0 ? promptTooLong(e, positions) : new UserError("the conversation would reach "
+                    + (positions + 1) + " tokens or more, more than the context of " + positions + " allows: start a new one");
+        }
         int[] context = concat(history, message);
         checkPrompt(m, context, history.length);
 
-        Conversation c = existing != null ? existing : conversations.open(caller);
+        Conversation c = existing != null ? existing : conversations.open(caller, clock.getAsLong(), policy.maxSessionsPerCaller());
         c.turn = new Session(m, c.cache, Sampler.create(sampling, m.config().vocabSize()), stopTokens(), context, cached,
                 settings.maxNewTokens());
         c.decoder = tokenizer != null ? tokenizer.newDecoder(true) : null;
         c.returnedTokens = 0;
         c.callBudget = settings.callBudget();
         c.calls = 0;
-        return run(c.turn, c, nextCallBudget(c));
+        return run(c.turn, c, Math.min(limit, nextCallBudget(c)));
     }
 
     Progress continueTurn(byte[] caller, long sessionId, long callBudget) {
         requireModel();
-        Conversation c = conversations.find(sessionId, caller);
+        Conversation c = conversations.find(sessionId, caller, clock.getAsLong());
         if (c == null) {
             throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
                     + " (it was ended, evicted by newer ones, or lost in an upgrade)");
@@ -273,7 +329,7 @@ final class ModelService {
     }
 
     void endSession(byte[] caller, long sessionId) {
-        if (conversations == null || !conversations.close(sessionId, caller)) {
+        if (conversations == null || !conversations.close(sessionId, caller, clock.getAsLong())) {
             throw new UserError("unknown session " + Long.toUnsignedString(sessionId));
         }
     }
@@ -338,6 +394,24 @@ final class ModelService {
                 session.position(), session.finishReason(), lastCallInstructions);
     }
 
+    /**
+     * The longest argument a generating call can need: a prompt of the whole context (its UTF-8 bound for text, 4
+     * bytes per id), plus room for the other arguments. Longer ones are refused before they are read.
+     */
+    long maxArgumentBytes() {
+        if (model == null) {
+            return ARGUMENT_OVERHEAD_BYTES;
+        }
+        int positions = model.config().nPositions();
+        long text = tokenizer == null ? 0 : tokenizer.maxTextBytes(positions);
+        return ARGUMENT_OVERHEAD_BYTES + Math.max(text, 4L * positions);
+    }
+
+    /** Instructions the smallest step (one generated token) is expected to cost: what a call needs at least. */
+    long minimumCallInstructions() {
+        return model == null ? 0 : generatedTokenCost;
+    }
+
     /** The next step's cost estimate: the last one measured plus a margin (attention grows with the context). */
     private static long nextEstimate(long measured) {
         return measured + measured / 16 + 1_000_000;
@@ -349,13 +423,14 @@ final class ModelService {
         if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
             throw new UserError("temperature must be between 0 and " + (int) MAX_TEMPERATURE + ", got " + temperature);
         }
-        if (!(topP > 0 && topP <= 1)) {
-            throw new UserError("top_p must be in (0, 1], got " + topP);
-        }
         if (topK < 0) {
             throw new UserError("top_k is too large");
         }
-        return new SamplerSettings((float) temperature, topK, (float) topP, seed);
+        try {
+            return SamplerSettings.of(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     /**
@@ -376,6 +451,10 @@ final class ModelService {
                     : "the conversation would reach " + context.length + " tokens, more than the context of "
                     + c.nPositions() + " allows: start a new one");
         }
+    }
+
+    private static UserError promptTooLong(TooManyTokensException e, int positions) {
+        return new UserError("the prompt is too long (" + e.getMessage() + "); the context holds " + positions);
     }
 
     private int[] stopTokens() {

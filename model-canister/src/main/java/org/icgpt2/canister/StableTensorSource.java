@@ -4,11 +4,11 @@ import org.icgpt2.gpt2.TensorSource;
 
 /** An uploaded file read in place from stable memory: tensors are copied straight into their float arrays. */
 final class StableTensorSource implements TensorSource {
-    private final UploadStore store;
+    private final UploadStore.Files store;
     private final UploadStore.File file;
     private final long size;
 
-    StableTensorSource(UploadStore store, UploadStore.File file) {
+    StableTensorSource(UploadStore.Files store, UploadStore.File file) {
         this.store = store;
         this.file = file;
         this.size = store.length(file);

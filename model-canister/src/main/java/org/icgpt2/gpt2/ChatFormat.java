@@ -42,10 +42,25 @@ public final class ChatFormat {
         return ids[0];
     }
 
+    /** Tokens the framing adds around the user's text. */
+    static final int FRAMING_TOKENS = 5;
+
     /** {@code [50258, 198] + encode(userText) + [628, 50259, 198]} for the published model. */
     public int[] encodeInstruction(String userText) {
-        int[] text = tokenizer.encode(userText);
-        int[] ids = new int[text.length + 5];
+        return encodeInstruction(userText, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #encodeInstruction(String)} of at most {@code maxTokens} tokens in all.
+     *
+     * @throws TooManyTokensException if there would be more, before the work of tokenizing a text that is far too long
+     */
+    public int[] encodeInstruction(String userText, int maxTokens) {
+        if (maxTokens < FRAMING_TOKENS) {
+            throw new TooManyTokensException(maxTokens, "the chat framing alone has " + FRAMING_TOKENS + " tokens");
+        }
+        int[] text = tokenizer.encode(userText, maxTokens - FRAMING_TOKENS);
+        int[] ids = new int[text.length + FRAMING_TOKENS];
         ids[0] = instruction;
         ids[1] = newline;
         System.arraycopy(text, 0, ids, 2, text.length);
@@ -60,8 +75,18 @@ public final class ChatFormat {
      * that was cut short (one that ended with "### End" needs none), then the framed instruction.
      */
     public int[] encodeFollowUp(int[] history, String userText) {
-        int[] instructionIds = encodeInstruction(userText);
-        if (history.length == 0 || isStopToken(history[history.length - 1])) {
+        return encodeFollowUp(history, userText, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #encodeFollowUp(int[], String)} with at most {@code maxTokens} new tokens.
+     *
+     * @throws TooManyTokensException if there would be more
+     */
+    public int[] encodeFollowUp(int[] history, String userText, int maxTokens) {
+        boolean needsBlankLine = history.length > 0 && !isStopToken(history[history.length - 1]);
+        int[] instructionIds = encodeInstruction(userText, needsBlankLine ? maxTokens - 1 : maxTokens);
+        if (!needsBlankLine) {
             return instructionIds;
         }
         int[] ids = new int[instructionIds.length + 1];

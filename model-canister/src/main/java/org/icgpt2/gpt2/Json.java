@@ -12,8 +12,12 @@ import java.util.Map;
  * The typed accessors throw {@link ModelFormatException} naming the key.
  */
 public final class Json {
+    /** Deepest nesting of arrays and objects accepted: the files read here need 4, and recursion must not overflow the stack. */
+    static final int MAX_DEPTH = 64;
+
     private final String text;
     private int pos;
+    private int depth;
 
     private Json(String text) {
         this.text = text;
@@ -47,9 +51,13 @@ public final class Json {
         char c = text.charAt(pos);
         switch (c) {
             case '{':
-                return object();
             case '[':
-                return array();
+                if (++depth > MAX_DEPTH) {
+                    throw error("arrays and objects nested deeper than " + MAX_DEPTH);
+                }
+                Object nested = c == '{' ? object() : array();
+                depth--;
+                return nested;
             case '"':
                 return string();
             case 't':

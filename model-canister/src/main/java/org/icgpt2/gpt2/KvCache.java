@@ -38,4 +38,9 @@ public final class KvCache {
     public long bytes() {
         return 8L * keys.length;
     }
+
+    /** {@link #bytes()} of a cache of {@code capacity} positions, without allocating it. */
+    public static long bytes(Config config, int capacity) {
+        return 8L * config.nLayer() * capacity * config.nEmbd();
+    }
 }

@@ -6,7 +6,9 @@ public final class ModelFormatException extends RuntimeException {
     /** What is wrong; tests and callers can tell failures apart without parsing messages. */
     public enum Reason {
         TRUNCATED, BAD_HEADER_LENGTH, BAD_JSON, BAD_HEADER, DUPLICATE_NAME, UNSUPPORTED_DTYPE, BAD_OFFSETS,
-        OVERLAPPING_OFFSETS, OFFSET_OUT_OF_RANGE, SIZE_MISMATCH, MISSING_TENSOR, WRONG_SHAPE, BAD_CONFIG, BAD_TOKENIZER
+        OVERLAPPING_OFFSETS, OFFSET_OUT_OF_RANGE, SIZE_MISMATCH, MISSING_TENSOR, WRONG_SHAPE, BAD_CONFIG, BAD_TOKENIZER,
+        /** The model does not fit in the heap that is left. */
+        TOO_LARGE
     }
 
     private final Reason reason;

@@ -21,8 +21,8 @@ public final class RandomSampler implements Sampler {
     private long rngState;
 
     public RandomSampler(SamplerSettings s, int vocabSize) {
-        if (s.temperature() == 0) {
-            throw new IllegalArgumentException("temperature 0 is greedy decoding: use ArgmaxSampler");
+        if (s.greedy()) {
+            throw new IllegalArgumentException("temperature " + s.temperature() + " is greedy decoding: use ArgmaxSampler");
         }
         this.vocabSize = vocabSize;
         this.invTemperature = 1 / s.temperature();
@@ -110,7 +110,10 @@ public final class RandomSampler implements Sampler {
         return k;
     }
 
-    /** Keeps tokens with probability >= (1 - topP) / (n - 1); the dropped ones sum to less than 1 - topP. */
+    /**
+     * Keeps tokens with probability >= (1 - topP) / (n - 1); the dropped ones sum to less than 1 - topP. The most
+     * likely token (weight 1) is always kept: with equal logits and a tiny topP the bound can exceed every weight.
+     */
     private int dropBelowNucleusBound(float[] logits, int n, float max) {
         double total = 0;
         for (int i = 0; i < n; i++) {
@@ -118,7 +121,7 @@ public final class RandomSampler implements Sampler {
             weights[i] = w;
             total += w;
         }
-        double cutoff = (1 - topP) / (n - 1) * total;
+        double cutoff = Math.min(1, (1 - topP) / (n - 1) * total);
         int count = 0;
         for (int i = 0; i < n; i++) {
             if (weights[i] >= cutoff) {

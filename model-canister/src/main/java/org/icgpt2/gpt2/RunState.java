@@ -60,6 +60,12 @@ public final class RunState {
         return exactLogits;
     }
 
+    /** {@link #bytes()} of a RunState for this config and batch, without allocating it. */
+    public static long bytes(Config c, long maxBatch) {
+        return 4L * (maxBatch * (6L * c.nEmbd() + c.nInner() + c.nPositions()) + c.vocabSize()
+                + ScreenedLmHead.maxExactRows(c.vocabSize()));
+    }
+
     public long bytes() {
         return 4L * (x.length + xb.length + qkv.length + attnOut.length + hidden.length + scores.length + logits.length
                 + exactRows.length);

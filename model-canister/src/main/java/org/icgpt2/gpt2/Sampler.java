@@ -14,6 +14,6 @@ public interface Sampler {
 
     /** A sampler for the settings over a vocabulary of {@code vocabSize} logits. */
     static Sampler create(SamplerSettings settings, int vocabSize) {
-        return settings.temperature() == 0 ? new ArgmaxSampler(vocabSize) : new RandomSampler(settings, vocabSize);
+        return settings.greedy() ? new ArgmaxSampler(vocabSize) : new RandomSampler(settings, vocabSize);
     }
 }

@@ -20,8 +20,14 @@ import org.icgpt2.gpt2.ModelFormatException.Reason;
  * U+FFFD, as Hugging Face sees them through DJL.
  */
 public final class Tokenizer {
-    /** Words cached before the cache is cleared; bounds memory in a long-lived canister. */
-    private static final int WORD_CACHE_LIMIT = 8192;
+    /** Heap the word cache may hold before it is cleared (estimated per entry); bounds a long-lived canister. */
+    static final long WORD_CACHE_BYTES = 1 << 20;
+    /** Longer words are not cached: they are rare, and one would take a large share of the cache. */
+    static final int MAX_CACHED_WORD_CHARS = 64;
+    /** Bytes of a word the BPE work buffers keep between calls; a longer word's buffers are dropped after use. */
+    static final int KEPT_SCRATCH_BYTES = 1024;
+    /** Estimated heap per cache entry besides its chars and ids: map node, String and array headers. */
+    private static final int CACHE_ENTRY_OVERHEAD = 96;
 
     /** UTF-8 bytes of every token id; added tokens map to their content. */
     private final byte[][] tokenBytes;
@@ -35,8 +41,11 @@ public final class Tokenizer {
     private final int[] mergeResult;
     private final Map<String, Integer> addedTokens = new HashMap<>();
     private final String[] addedContents;
+    /** UTF-8 length of the longest token: a text of n bytes cannot be fewer than n / maxTokenBytes tokens. */
+    private final int maxTokenBytes;
     private final Map<String, int[]> wordCache = new HashMap<>();
-    // BPE work buffers, grown to the longest word seen
+    private long wordCacheBytes;
+    // BPE work buffers, grown for long words and shrunk back after them (KEPT_SCRATCH_BYTES)
     private byte[] wordBytes = new byte[64];
     private int[] symbols = new int[0];
     private int[] nextSymbol;
@@ -95,6 +104,13 @@ public final class Tokenizer {
             }
             byteTokens[b] = (int) (long) (Long) id;
         }
+        int longest = 1;
+        for (byte[] t : tokenBytes) {
+            if (t != null) {
+                longest = Math.max(longest, t.length);
+            }
+        }
+        maxTokenBytes = longest;
 
         List<Object> merges = Json.asList(model.get("merges"), "model.merges");
         pairRanks = new PairRanks(merges.size());
@@ -181,6 +197,33 @@ public final class Tokenizer {
         return id == null ? -1 : id;
     }
 
+    /** Whether {@code id} names a token (the ids of a vocabulary may have gaps). */
+    public boolean isKnown(int id) {
+        return id >= 0 && id < tokenBytes.length && tokenBytes[id] != null;
+    }
+
+    /**
+     * Checks that a model with {@code modelVocabSize} logits only produces tokens this tokenizer can decode: a larger
+     * model vocabulary (a padded 50304, or another model's) is refused. A smaller one is fine; the tokenizer's extra
+     * ids are then refused as prompt ids by the model's bounds.
+     */
+    public void requireCovers(int modelVocabSize) {
+        for (int id = 0; id < modelVocabSize; id++) {
+            if (!isKnown(id)) {
+                throw bad("model.vocab", "the model has " + modelVocabSize + " token ids, but the tokenizer "
+                        + (id >= size() ? "has " + size() : "has no token " + id) + ": they do not belong together");
+            }
+        }
+    }
+
+    /**
+     * The most UTF-8 bytes a text of {@code maxTokens} tokens can have: a longer text has more tokens, so it can be
+     * refused before any work (for GPT-2's tokenizer, whose longest token is 128 bytes, 131,072 bytes for 1,024).
+     */
+    public long maxTextBytes(int maxTokens) {
+        return (long) maxTokens * maxTokenBytes;
+    }
+
     public boolean isSpecial(int id) {
         return id >= 0 && id < special.length && special[id];
     }
@@ -189,8 +232,23 @@ public final class Tokenizer {
 
     /** Encodes plain text; added-token strings in it are ordinary text. */
     public int[] encode(String text) {
-        IntList out = new IntList(text.length() / 3 + 4);
-        encodeOrdinary(text, out);
+        return encode(text, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Encodes plain text of at most {@code maxTokens} tokens. A text whose UTF-8 length alone shows that it has more
+     * is refused before any work; otherwise encoding stops as soon as the count is passed.
+     *
+     * @throws TooManyTokensException if the text has more than {@code maxTokens} tokens
+     */
+    public int[] encode(String text, int maxTokens) {
+        long bytes = utf8Length(text);
+        if (bytes > maxTextBytes(maxTokens)) {
+            throw new TooManyTokensException(maxTokens, "the text has " + bytes + " UTF-8 bytes, so more than "
+                    + maxTokens + " tokens");
+        }
+        IntList out = new IntList((int) Math.min(text.length() / 3 + 4, maxTokens));
+        encodeOrdinary(text, out, maxTokens);
         return out.toArray();
     }
 
@@ -210,32 +268,80 @@ public final class Tokenizer {
                 pos++;
                 continue;
             }
-            encodeOrdinary(text.substring(start, pos), out);
+            encodeOrdinary(text.substring(start, pos), out, Integer.MAX_VALUE);
             out.add(addedTokens.get(match));
             pos += match.length();
             start = pos;
         }
-        encodeOrdinary(text.substring(start), out);
+        encodeOrdinary(text.substring(start), out, Integer.MAX_VALUE);
         return out.toArray();
     }
 
-    private void encodeOrdinary(String text, IntList out) {
+    private void encodeOrdinary(String text, IntList out, int maxTokens) {
         int[] cps = codePoints(text);
         int start = 0;
         while (start < cps.length) {
             int end = PreTokenizer.nextEnd(cps, start, cps.length);
-            String word = new String(cps, start, end - start);
-            int[] ids = wordCache.get(word);
-            if (ids == null) {
-                ids = bpe(cps, start, end);
-                if (wordCache.size() >= WORD_CACHE_LIMIT) {
-                    wordCache.clear();
-                }
-                wordCache.put(word, ids);
+            int[] ids = wordIds(cps, start, end);
+            if (out.size() + ids.length > maxTokens) {
+                throw new TooManyTokensException(maxTokens, "the text has more than " + maxTokens + " tokens");
             }
             out.addAll(ids);
             start = end;
         }
+    }
+
+    /** The tokens of one pre-token, from the cache when it is short enough to be cached. */
+    private int[] wordIds(int[] cps, int start, int end) {
+        if (end - start > MAX_CACHED_WORD_CHARS) {
+            return bpe(cps, start, end);
+        }
+        String word = new String(cps, start, end - start);
+        int[] ids = wordCache.get(word);
+        if (ids == null) {
+            ids = bpe(cps, start, end);
+            long entryBytes = CACHE_ENTRY_OVERHEAD + 2L * word.length() + 4L * ids.length;
+            if (wordCacheBytes + entryBytes > WORD_CACHE_BYTES) {
+                wordCache.clear();
+                wordCacheBytes = 0;
+            }
+            wordCache.put(word, ids);
+            wordCacheBytes += entryBytes;
+        }
+        return ids;
+    }
+
+    /** Estimated heap of the word cache, for tests of its bound. */
+    long wordCacheBytes() {
+        return wordCacheBytes;
+    }
+
+    /** Heap held by the BPE work buffers between calls, for tests of their bound. */
+    long scratchBytes() {
+        return wordBytes.length + 4L * symbols.length + (nextSymbol == null ? 0 : 4L * (nextSymbol.length
+                + previousSymbol.length + 2L * heap.length));
+    }
+
+    /**
+     * UTF-8 length as this tokenizer reads the text: an unpaired surrogate counts 9 (three U+FFFD, see
+     * {@link #codePoints}).
+     */
+    private static long utf8Length(String text) {
+        long n = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += Character.isSurrogate(c) ? 9 : 3;
+            }
+        }
+        return n;
     }
 
     /**
@@ -316,7 +422,20 @@ public final class Tokenizer {
         for (int i = 0; i >= 0; i = next[i]) {
             sym[count++] = sym[i]; // i >= count, so compacting in place is safe
         }
-        return Arrays.copyOf(sym, count);
+        int[] ids = Arrays.copyOf(sym, count);
+        if (n > KEPT_SCRATCH_BYTES) {
+            releaseScratch();
+        }
+        return ids;
+    }
+
+    /** Drops work buffers grown for a long word, so that one long prompt does not keep megabytes on the heap. */
+    private void releaseScratch() {
+        wordBytes = new byte[64];
+        symbols = new int[0];
+        nextSymbol = null;
+        previousSymbol = null;
+        heap = null;
     }
 
     /** Pushes the pair starting at symbol {@code i} if it merges; ties in rank pop leftmost first. */
@@ -452,6 +571,10 @@ public final class Tokenizer {
             }
             System.arraycopy(vs, 0, a, n, vs.length);
             n += vs.length;
+        }
+
+        int size() {
+            return n;
         }
 
         int[] toArray() {

@@ -159,6 +159,32 @@ public final class Weights {
         return precision == Precision.F32 ? 4 * (matrixParams + vectors) : matrixParams + 4 * matrixRows + 4 * vectors;
     }
 
+    /**
+     * Heap a {@link Loader} holds at its peak: the weights, the F32 head's int8 screen (an int8 copy of the embedding
+     * with two f32 scales per row, {@link ScreenedLmHead#bytes()}) and its scratch (the largest Conv1D matrix, twice
+     * with INT8).
+     */
+    public static long loadBytes(Config c, Precision precision) {
+        long scratch = 4 * Loader.scratchFloats(c);
+        long screen = precision == Precision.F32 ? c.vocabSize() * (c.nEmbd() + 8L) : 0;
+        return bytes(c, precision) + screen + (precision == Precision.INT8 ? 2 * scratch : scratch);
+    }
+
+    /**
+     * Refuses, before anything is allocated, to load weights whose {@link #loadBytes} and {@code otherBytes} (buffers
+     * the caller allocates with them) exceed {@code heapAvailable}: running out of heap would trap instead.
+     *
+     * @throws ModelFormatException with {@link ModelFormatException.Reason#TOO_LARGE}
+     */
+    public static void requireHeap(Config c, Precision precision, long otherBytes, long heapAvailable) {
+        long needed = loadBytes(c, precision) + otherBytes;
+        if (needed > heapAvailable) {
+            throw new ModelFormatException(ModelFormatException.Reason.TOO_LARGE, "config.json", "this model needs "
+                    + (needed >> 20) + " MiB of heap to load (" + precision + " weights " + (bytes(c, precision) >> 20)
+                    + " MiB), but " + (heapAvailable >> 20) + " MiB are left");
+        }
+    }
+
     /** Loads every tensor at once as f32; see {@link Loader} to spread the work over several calls. */
     public static Weights load(Config config, Safetensors file, Kernels kernels) {
         return load(config, file, kernels, Precision.F32);
@@ -204,7 +230,7 @@ public final class Weights {
             this.weights = new Weights(c, precision);
             long e = c.nEmbd();
             long inner = c.nInner();
-            scratchFloats = (int) Math.max(3 * e * e, inner * e);
+            scratchFloats = (int) scratchFloats(c);
             add("wte.weight", new long[]{c.vocabSize(), e}, weights.tokenEmbedding, weights.tokenEmbeddingMatrix, false);
             add("wpe.weight", new long[]{c.nPositions(), e}, weights.positionEmbedding, null, false);
             for (int i = 0; i < c.nLayer(); i++) {
@@ -225,6 +251,12 @@ public final class Weights {
             }
             add("ln_f.weight", new long[]{e}, weights.finalNormWeight, null, false);
             add("ln_f.bias", new long[]{e}, weights.finalNormBias, null, false);
+        }
+
+        /** Floats of the largest Conv1D matrix. */
+        static long scratchFloats(Config c) {
+            long e = c.nEmbd();
+            return Math.max(3 * e * e, (long) c.nInner() * e);
         }
 
         private void add(String name, long[] shape, float[] dst, Linear matrix, boolean conv1d) {

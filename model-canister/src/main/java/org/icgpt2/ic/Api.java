@@ -2,6 +2,7 @@ package org.icgpt2.ic;
 
 import java.nio.charset.StandardCharsets;
 import org.teavm.interop.Address;
+import org.teavm.runtime.GC;
 
 /**
  * The System API as plain Java: byte arrays, strings and longs instead of pointers (the counterpart of
@@ -15,6 +16,11 @@ public final class Api {
     /** The raw argument bytes of the current message (Candid for ordinary calls). */
     public static byte[] argData() {
         return copyBlob(Ic0.msgArgDataSize(), Ic0::msgArgDataCopy);
+    }
+
+    /** The size of the argument, without copying it (inspect_message checks it first). */
+    public static int argDataSize() {
+        return Ic0.msgArgDataSize();
     }
 
     /** Replies with {@code data} (appended in one go) and ends the reply. Call at most once per message. */
@@ -50,6 +56,14 @@ public final class Api {
     /** Accepts the ingress message (only inside {@code canister_inspect_message}, at most once). */
     public static void acceptMessage() {
         Ic0.acceptMessage();
+    }
+
+    /**
+     * Heap that allocations can still get: the free space in TeaVM's heap and what it may still grow by up to its
+     * maximum (garbage not yet collected counts as used, so this errs on the safe side).
+     */
+    public static long heapBytesLeft() {
+        return GC.maxAvailableBytes() - GC.availableBytes() + GC.getFreeMemory();
     }
 
     /** Writes a line to the canister's debug log (replica log / dfx output); never traps. */

@@ -62,7 +62,8 @@ class CanisterCoreTest {
         CanisterCore core = newCore();
 
         private CanisterCore newCore() {
-            return new CanisterCore(storage, new JavaKernels(), () -> 0, () -> 42, p -> Arrays.equals(p, CONTROLLER));
+            return new CanisterCore(storage, new JavaKernels(), () -> 0, () -> 42, p -> Arrays.equals(p, CONTROLLER),
+                    () -> Runtime.getRuntime().maxMemory(), new byte[]{42});
         }
 
         /** Upgrade = save (stable memory is all that is kept), a new instance, restore. */
@@ -87,8 +88,15 @@ class CanisterCoreTest {
         }
 
         int[] greedy(int[] prompt, int tokens) {
-            return (int[]) core.inference(prompt, tokens, 0).result().toCandid().value();
+            return (int[]) core.inference(CONTROLLER, 0, prompt, tokens, 0).result().toCandid().value();
         }
+    }
+
+    /** Stable memory without the usage region (its ledger records every generating call, failed ones included). */
+    private static byte[] withoutUsage(byte[] stable) {
+        byte[] copy = stable.clone();
+        Arrays.fill(copy, 4096, Math.min(copy.length, 65536), (byte) 0);
+        return copy;
     }
 
     private static byte[] sha256(byte[] bytes) throws Exception {
@@ -112,7 +120,7 @@ class CanisterCoreTest {
         assertEquals(canister.storage.size() * 65536, status.stableMemoryBytes());
         assertTrue(status.stableMemoryBytes() >= File.SAFETENSORS.start + safetensors.length);
         byte[] stored = new byte[safetensors.length];
-        canister.core.uploads().read(File.SAFETENSORS, 0, stored, 0, stored.length);
+        canister.core.uploads().staged().read(File.SAFETENSORS, 0, stored, 0, stored.length);
         assertArrayEquals(safetensors, stored);
 
         canister.upgrade();
@@ -131,7 +139,7 @@ class CanisterCoreTest {
         canister.upgrade();
         canister.core.uploads().append(File.CONFIG, Arrays.copyOfRange(config, 10, config.length));
         assertArrayEquals(sha256(config), canister.core.status().configSha256());
-        assertArrayEquals(config, canister.core.uploads().readAll(File.CONFIG));
+        assertArrayEquals(config, canister.core.uploads().staged().readAll(File.CONFIG));
     }
 
     @Test
@@ -141,7 +149,7 @@ class CanisterCoreTest {
         canister.core.setupTokenizer();
         int[] prompt = canister.core.tokenize("what is the capital of France?").tokenIds();
         int[] before = canister.greedy(prompt, 6);
-        String answer = canister.core.generate("hello", 5, 0);
+        String answer = canister.core.generate(CONTROLLER, 0, "hello", 5, 0);
 
         canister.upgrade();
         Status status = canister.core.status();
@@ -150,7 +158,7 @@ class CanisterCoreTest {
         assertEquals(Precision.INT8, status.precision());
         assertEquals(List.of(), log);
         assertArrayEquals(before, canister.greedy(prompt, 6));
-        assertEquals(answer, canister.core.generate("hello", 5, 0));
+        assertEquals(answer, canister.core.generate(CONTROLLER, 0, "hello", 5, 0));
 
         canister.core.setupModel(Precision.F32);
         canister.upgrade();
@@ -158,12 +166,41 @@ class CanisterCoreTest {
     }
 
     @Test
+    void anUpgradeDuringAReUploadRestoresWhatWasSetUp() {
+        JvmCanister canister = new JvmCanister().uploaded();
+        canister.core.setupModel(Precision.F32);
+        canister.core.setupTokenizer();
+        int[] answer = canister.greedy(new int[]{1, 2, 3}, 4);
+        canister.core.uploads().clear(File.CONFIG);
+        canister.core.uploads().append(File.CONFIG, "{\"n_layer\": ".getBytes(StandardCharsets.UTF_8));
+        canister.core.uploads().clear(File.SAFETENSORS);
+        canister.core.uploads().append(File.SAFETENSORS, Arrays.copyOf(safetensors, 1000));
+
+        canister.upgrade();
+        assertEquals(List.of(), log);
+        assertTrue(canister.core.status().modelLoaded());
+        assertArrayEquals(answer, canister.greedy(new int[]{1, 2, 3}, 4));
+        assertEquals(1000, canister.core.status().safetensorsBytes(), "the staged upload is kept too");
+        // the new upload, completed and set up, replaces the old version; the next upgrade restores it
+        canister.core.uploads().append(File.SAFETENSORS, Arrays.copyOfRange(safetensors, 1000, safetensors.length));
+        canister.core.uploads().clear(File.CONFIG);
+        canister.upload(File.CONFIG, config, 300);
+        canister.core.setupModel(Precision.F32);
+        canister.upgrade();
+        assertArrayEquals(answer, canister.greedy(new int[]{1, 2, 3}, 4));
+        assertArrayEquals(config, canister.core.uploads().setUp().readAll(File.CONFIG));
+        byte[] head = new byte[64];
+        canister.storage.read(File.SAFETENSORS.start, head, 0, head.length);
+        assertArrayEquals(Arrays.copyOf(safetensors, 64), head, "the set-up version moved to its region's start");
+    }
+
+    @Test
     void aFileThatNoLongerLoadsIsReportedAndTheUpgradeGoesThrough() {
         JvmCanister canister = new JvmCanister().uploaded();
         canister.core.setupModel(Precision.F32);
         canister.core.setupTokenizer();
-        canister.core.uploads().clear(File.CONFIG);
-        canister.core.uploads().append(File.CONFIG, "{\"n_layer\": ".getBytes(StandardCharsets.UTF_8));
+        // the set-up config's bytes damaged in stable memory
+        canister.storage.write(File.CONFIG.start, "{\"n_layer\": ".getBytes(StandardCharsets.UTF_8), 0, 12);
 
         canister.upgrade();
         assertEquals(1, log.size(), log.toString());
@@ -205,8 +242,9 @@ class CanisterCoreTest {
         assertThrows(UserError.class, () -> canister.core.setupTokenizer(), "no tokenizer uploaded");
         assertThrows(UserError.class, () -> canister.core.uploads().requireUploaded(File.SAFETENSORS));
         assertThrows(UserError.class, () -> canister.core.tokenize("hi"), "tokenizer not loaded");
-        assertThrows(UserError.class, () -> canister.core.startTurn(STRANGER, turn(null, "hi", 3)), "model not loaded");
-        assertArrayEquals(before, canister.storage.snapshot());
+        assertThrows(UserError.class, () -> canister.core.startTurn(STRANGER, 0, turn(null, "hi", 3)), "model not loaded");
+        // the failed turn was charged to the caller's hourly usage: nothing else changed
+        assertArrayEquals(withoutUsage(before), withoutUsage(canister.storage.snapshot()));
         canister.upgrade();
         assertEquals(List.of(), log, "the failed set-ups left no flag for post_upgrade");
 
@@ -251,12 +289,12 @@ class CanisterCoreTest {
         JvmCanister canister = new JvmCanister().uploaded();
         canister.core.setupModel(Precision.F32);
         canister.core.setupTokenizer();
-        String expected = canister.core.generate("hello", 5, 0);
+        String expected = canister.core.generate(CONTROLLER, 0, "hello", 5, 0);
 
-        TurnProgress progress = canister.core.startTurn(STRANGER, turn(null, "hello", 5));
+        TurnProgress progress = canister.core.startTurn(STRANGER, 0, turn(null, "hello", 5));
         StringBuilder text = new StringBuilder(progress.text());
         while (!progress.done()) {
-            progress = canister.core.continueTurn(STRANGER, progress.sessionId());
+            progress = canister.core.continueTurn(STRANGER, 0, progress.sessionId());
             text.append(progress.text());
         }
         assertEquals(expected, text.toString());
@@ -264,10 +302,10 @@ class CanisterCoreTest {
         assertEquals(1, canister.core.status().sessions());
 
         long session = progress.sessionId();
-        assertThrows(UserError.class, () -> canister.core.continueTurn(CONTROLLER, session), "another caller's session");
+        assertThrows(UserError.class, () -> canister.core.continueTurn(CONTROLLER, 0, session), "another caller's session");
         assertThrows(UserError.class, () -> canister.core.endSession(CONTROLLER, session));
         canister.core.endSession(STRANGER, session);
         assertEquals(0, canister.core.status().sessions());
-        assertThrows(UserError.class, () -> canister.core.continueTurn(STRANGER, session));
+        assertThrows(UserError.class, () -> canister.core.continueTurn(STRANGER, 0, session));
     }
 }

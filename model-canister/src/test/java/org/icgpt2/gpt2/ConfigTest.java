@@ -2,6 +2,7 @@ package org.icgpt2.gpt2;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
@@ -73,5 +74,34 @@ class ConfigTest {
                 assertThrows(ModelFormatException.class, () -> Config.parse("{\"n_layer\": }")).reason());
         assertEquals(ModelFormatException.Reason.DUPLICATE_NAME,
                 assertThrows(ModelFormatException.class, () -> Config.parse("{\"n_layer\": 1, \"n_layer\": 2}")).reason());
+    }
+
+    @Test
+    void deepNestingIsAnErrorNotAStackOverflow() {
+        String deep = "{\"x\": " + "[".repeat(400_000) + "]".repeat(400_000) + "}";
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Config.parse(deep));
+        assertEquals(ModelFormatException.Reason.BAD_JSON, e.reason());
+        String fine = "[".repeat(Json.MAX_DEPTH) + "]".repeat(Json.MAX_DEPTH);
+        Json.parse(fine);
+        assertThrows(ModelFormatException.class, () -> Json.parse("[" + fine + "]"));
+    }
+
+    @Test
+    void setUpRefusesAModelLargerThanTheHeapLeftBeforeAllocating() {
+        // n_embd 8192: 3.2 GB for one attention matrix, more than a wasm32 heap can ever hold
+        Config huge = Config.parse(config("n_embd", "8192").replace("\"n_head\": 4", "\"n_head\": 64"));
+        long heap = 1900L << 20;
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> Weights.requireHeap(huge, Weights.Precision.F32, 0, heap));
+        assertEquals(ModelFormatException.Reason.TOO_LARGE, e.reason());
+        assertTrue(e.getMessage().contains("1900 MiB are left"), e.getMessage());
+        // GPT-2 small: 475 MiB of f32 weights + a 9 MiB scratch (the MLP matrix) fit next to 1 GiB of other buffers, not in 400 MiB
+        Config gpt2 = new Config(12, 12, 768, 3072, 1024, 50260, 1e-5f, 50256, 50256);
+        // the screen: 50,260 int8 rows of 768 with two f32 scales each = 39,001,760 bytes, as status reports it
+        assertEquals(497_768_448L + 50_260L * (768 + 8) + 4L * 3072 * 768, Weights.loadBytes(gpt2, Weights.Precision.F32));
+        assertEquals(127_698_256L + 8L * 3072 * 768, Weights.loadBytes(gpt2, Weights.Precision.INT8));
+        Weights.requireHeap(gpt2, Weights.Precision.F32, 1L << 30, heap);
+        assertThrows(ModelFormatException.class, () -> Weights.requireHeap(gpt2, Weights.Precision.F32, 0, 400L << 20));
+        Weights.requireHeap(gpt2, Weights.Precision.INT8, 0, 400L << 20);
     }
 }

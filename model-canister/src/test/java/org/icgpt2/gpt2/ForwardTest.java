@@ -252,6 +252,9 @@ class ForwardTest {
         assertEquals(expected, m.model.weights().parameterCount());
         assertEquals(4 * expected, m.model.weights().bytes());
         assertEquals(2L * 4 * c.nLayer() * c.nPositions() * c.nEmbd(), new KvCache(c).bytes());
+        assertEquals(new KvCache(c, 7).bytes(), KvCache.bytes(c, 7));
+        assertEquals(new RunState(c, 16).bytes(), RunState.bytes(c, 16));
+        assertEquals(m.model.weights().bytes(), Weights.bytes(c, Weights.Precision.F32));
         // GPT-2 small with the fine-tune's 50260 tokens: the published 124,439,808 (50257 tokens) + 3 × 768
         Config gpt2 = Config.parse(Files.readString(TestFiles.ROOT.resolve("lib/model/config.json")));
         long perLayer = 12L * 768 * 768 + 13L * 768;

@@ -54,6 +54,45 @@ class SamplerTest {
     }
 
     @Test
+    void callerValuesAreCheckedAsFloats() {
+        // positive as f64, 0 as f32: would pass a check on the double and then fail (trap) in the constructor
+        assertThrows(IllegalArgumentException.class, () -> SamplerSettings.of(1, 0, 1e-46, 0));
+        assertThrows(IllegalArgumentException.class, () -> SamplerSettings.of(1e39, 0, 1, 0)); // Infinity as f32
+        assertThrows(IllegalArgumentException.class, () -> SamplerSettings.of(Double.NaN, 0, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> SamplerSettings.of(1, 0, -0.0, 0));
+        assertEquals(new SamplerSettings(0.7f, 3, 0.9f, 5), SamplerSettings.of(0.7, 3, 0.9, 5));
+    }
+
+    @Test
+    void temperaturesBelowEpsilonAreGreedy() {
+        float[] logits = randomLogits(3, VOCAB);
+        int best = ranking(logits)[0];
+        // 1e-44 as f32 is a denormal whose inverse is Infinity: sampled, every weight would be NaN
+        for (double t : new double[]{1e-44, 1e-30, SamplerSettings.MIN_TEMPERATURE / 2}) {
+            SamplerSettings settings = SamplerSettings.of(t, 0, 1, 11);
+            assertTrue(settings.greedy(), "temperature " + t);
+            assertTrue(Sampler.create(settings, VOCAB) instanceof ArgmaxSampler);
+            assertArrayEquals(new int[]{best, best, best}, draw(Sampler.create(settings, VOCAB), logits, 3));
+        }
+        assertFalse(SamplerSettings.of(SamplerSettings.MIN_TEMPERATURE, 0, 1, 0).greedy());
+        assertThrows(IllegalArgumentException.class, () -> new RandomSampler(new SamplerSettings(1e-44f, 0, 1, 0), VOCAB));
+    }
+
+    @Test
+    void tinyTopPKeepsTheMostLikelyToken() {
+        // equal logits: the nucleus bound (1 - p) / (n - 1) of the total exceeds every weight, which left no candidate
+        float[] flat = new float[VOCAB];
+        Sampler flatSampler = Sampler.create(SamplerSettings.of(1, 0, Float.MIN_VALUE, 1), VOCAB);
+        assertArrayEquals(new int[]{0, 0, 0}, draw(flatSampler, flat, 3));
+        float[] logits = randomLogits(8, VOCAB);
+        int best = ranking(logits)[0];
+        Sampler sampler = Sampler.create(SamplerSettings.of(1.5, 0, 1e-40, 2), VOCAB);
+        assertArrayEquals(new int[]{best, best, best}, draw(sampler, logits, 3));
+        // a vocabulary of one token: (1 - p) / (n - 1) divides by zero
+        assertArrayEquals(new int[]{0, 0}, draw(Sampler.create(SamplerSettings.of(1, 0, 0.5, 3), 1), new float[]{2f}, 2));
+    }
+
+    @Test
     void temperatureZeroIsArgmax() {
         for (long seed = 0; seed < 50; seed++) {
             float[] logits = randomLogits(seed, VOCAB);
