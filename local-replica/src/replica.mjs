@@ -5,7 +5,8 @@
 import { Principal } from '@icp-sdk/core/principal';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Canister, CanisterError, compileCode } from './canister.mjs';
-import { callManagement } from './management.mjs';
+import { callManagement, settingsFromJson } from './management.mjs';
+import { createSystemCanisters } from './system-canisters.mjs';
 import { Kind } from './ic0-imports.mjs';
 
 const B = 1_000_000_000;
@@ -55,6 +56,7 @@ export class Replica {
     this.names = new Map(); // canister name -> id text (for the ic_env cookie)
     this.nextCanisterIndex = FIRST_CANISTER_INDEX;
     this.lastTime = 0n;
+    this.systemCanisters = createSystemCanisters(this); // the cycles ledger and the cycles minting canister
     this.env = {
       options: this.options,
       rootKey: keys.rootKey,
@@ -136,7 +138,7 @@ export class Replica {
    * `canister_inspect_message` accepts it. Returns a reject or null.
    */
   admitIngress({ canisterId, method, arg, caller }) {
-    if (canisterId.length === 0) return null; // the management canister
+    if (canisterId.length === 0 || this.systemCanisters.has(textOf(canisterId))) return null; // they accept all ingress
     let canister;
     try {
       canister = this.getCanister(canisterId);
@@ -186,6 +188,8 @@ export class Replica {
         record = { status: 'rejected', ...rejectOf(e) };
       }
       this.logMessage({ canister: 'aaaaa-aa', method, kind: 'management', instructions: 0, outcome: record.status === 'replied' ? 'reply' : 'reject', started, error: record.rejectMessage });
+    } else if (this.systemCanisters.has(textOf(canisterId))) {
+      record = this.runSystemCanister({ canisterId, method, arg, caller, kind: Kind.update });
     } else {
       record = this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
     }
@@ -199,7 +203,21 @@ export class Replica {
     if (canisterId.length === 0) {
       return { status: 'rejected', rejectCode: 3, errorCode: 'IC0536', rejectMessage: `Management canister has no query method '${method}'` };
     }
+    if (this.systemCanisters.has(textOf(canisterId))) return this.runSystemCanister({ canisterId, method, arg, caller, kind: Kind.query });
     return this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.query });
+  }
+
+  runSystemCanister({ canisterId, method, arg, caller, kind }) {
+    const id = textOf(canisterId);
+    const started = performance.now();
+    let record;
+    try {
+      record = { status: 'replied', reply: this.systemCanisters.call(id, method, arg, caller, { asQuery: kind === Kind.query }) };
+    } catch (e) {
+      record = { status: 'rejected', ...rejectOf(e) };
+    }
+    this.logMessage({ canister: id, method, kind: 'system', instructions: 0, outcome: record.status === 'replied' ? 'reply' : 'reject', started, error: record.rejectMessage });
+    return record;
   }
 
   runCanisterMethod({ canisterId, method, arg, caller, kind }) {
@@ -277,6 +295,8 @@ export class Replica {
       canister.installArg = Buffer.from(meta.installArg, 'hex');
       canister.certifiedData = Buffer.from(meta.certifiedData, 'hex');
       canister.envVars = new Map(meta.envVars ?? []);
+      if (meta.cycles !== undefined) canister.cycles = BigInt(meta.cycles);
+      canister.settings = settingsFromJson(meta.settings);
       loadStable(canister.stable);
       this.canisters.set(canister.idText, canister);
       if (!wasm) continue;
