@@ -213,4 +213,26 @@ describe('icp-cli against the local replica', { skip }, () => {
     assert.deepEqual(Array.from(ids), Array.from(assertOk(viaAgent).token_ids));
     assert.ok(ids.length > 3);
   });
+
+  test('scripts/upload-model finds the canister in icp-cli\'s project state and signs as an icp-cli identity', async () => {
+    const upload = (identityFlags) => new Promise((resolve) => {
+      const child = spawn(process.execPath, [
+        path.join(ROOT, 'scripts', 'upload-model'), '--network', replica.url, '--environment', 'local', '--uploader', 'agent',
+        '--dir', model, ...identityFlags,
+      ], { env: { ...process.env, ICP_HOME: home, ICP_PROJECT_ROOT: project, DO_NOT_TRACK: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => { output += d; });
+      child.stderr.on('data', (d) => { output += d; });
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    const ok = await upload(['--icp-identity', 'deployer']);
+    assert.equal(ok.code, 0, ok.output);
+    assert.match(ok.output, new RegExp(`${canisterId}, from \\.icp/data/mappings/local\\.ids\\.json`));
+    assert.match(ok.output, new RegExp(`signed by ${principal} \\(icp-cli identity 'deployer'\\)`));
+    assert.match(ok.output, /already set up from these files/);
+    await icp('identity', 'new', 'stranger', '--storage', 'plaintext', '--quiet');
+    const refused = await upload(['--icp-identity', 'stranger']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.output, /may not upload to/);
+  });
 });
