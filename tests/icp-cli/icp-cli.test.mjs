@@ -17,6 +17,7 @@ import {
   IDL, Principal, assertOk, jvm, modelActor, modelFiles, modelIdlFactory, newAgent, randomModel, startTestReplica,
 } from '../../model-canister/src/test/node/canister/support.mjs';
 import { CYCLES_LEDGER_FEE, DEVELOPMENT_CYCLES } from '../../local-replica/src/system-canisters.mjs';
+import { parseModule } from '../../scripts/build/wasm-gate.mjs';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ICP = path.join(ROOT, 'node_modules', '@icp-sdk', 'icp-cli-linux-x64', 'bin', 'icp');
@@ -30,14 +31,34 @@ const PROMPT = 'what is the capital of France?';
 const missing = [ICP, MODEL_WASM].filter((file) => !fs.existsSync(file));
 const skip = missing.length ? `needs ${missing.map((f) => path.relative(ROOT, f)).join(' and ')} (npm ci; mvn package)` : false;
 
-/** The model canister's block of the repository's icp.yaml: its settings and init_args go into the test project. */
-function repositoryModelCanister() {
-  const text = fs.readFileSync(path.join(ROOT, 'icp.yaml'), 'utf8');
-  const block = text.match(/- name: model\n([\s\S]*?)(?=\n {2}- name:|\n\S|$)/)?.[1] ?? '';
-  const memoryLimit = block.match(/wasm_memory_limit:\s*(\S+)/)?.[1];
-  const initArgs = block.match(/init_args:\s*(.+)/)?.[1];
-  assert.ok(memoryLimit && initArgs, 'icp.yaml: the model canister has settings.wasm_memory_limit and init_args');
-  return { memoryLimit, initArgs };
+const REPOSITORY_ICP_YAML = fs.readFileSync(path.join(ROOT, 'icp.yaml'), 'utf8');
+/** The network of the repository's icp.yaml for the project's local replica, and its environment. */
+const REPLICA_URL = 'http://127.0.0.1:4943';
+const ENVIRONMENT = 'replica';
+
+/** Replaces `pattern` in `text`, failing when the repository's icp.yaml no longer has that shape. */
+function replaceOnce(text, pattern, replacement, what) {
+  assert.match(text, pattern, `icp.yaml: ${what}`);
+  return text.replace(pattern, replacement);
+}
+
+/**
+ * The repository's icp.yaml with three changes: the model canister's Maven build step becomes the module built
+ * already, the asset canister (a recipe downloaded from GitHub) is left out, and the replica network points at
+ * this test's replica. Settings, init_args, the network's `root-key: fetch` and the environment stay as written.
+ */
+function testProjectYaml(replicaUrl) {
+  let yaml = replaceOnce(REPOSITORY_ICP_YAML, /( {4}build:\n {6}steps:\n)[\s\S]*?(?=\n {4}settings:)/,
+    `$1        - type: pre-built\n          path: ${MODEL_WASM}`, 'the model canister has build steps, then settings');
+  yaml = replaceOnce(yaml, /\n {2}- name: frontend\n[\s\S]*?(?=\n\S)/, '\n', 'the frontend canister is the last one');
+  return replaceOnce(yaml, new RegExp(`url: ${REPLICA_URL.replaceAll('.', '\\.')}\\n`), `url: ${replicaUrl}\n`, `a network at ${REPLICA_URL}`);
+}
+
+/** settings.wasm_memory_limit of the model canister in the repository's icp.yaml, in bytes. */
+function repositoryMemoryLimit() {
+  const [, amount, unit] = REPOSITORY_ICP_YAML.match(/wasm_memory_limit:\s*(\d+)(gib|mib)?\b/i) ?? [];
+  assert.ok(amount, 'icp.yaml: the model canister sets wasm_memory_limit');
+  return BigInt(amount) * ({ gib: 2n ** 30n, mib: 2n ** 20n }[unit?.toLowerCase()] ?? 1n);
 }
 
 /** ic-file-uploader's argument file for one chunk: Candid text `(blob "\XX\XX…")`, upper-case hex escapes. */
@@ -51,6 +72,15 @@ const resultIdl = (method) => {
   assert.ok(func, `model.did has ${method}`);
   return func.retTypes;
 };
+
+test('wasm_memory_limit: the same in icp.yaml and dfx.json, above the module\'s own maximum, below the IC default', { skip }, () => {
+  const dfx = JSON.parse(fs.readFileSync(path.join(ROOT, 'dfx.json'), 'utf8'));
+  const [, amount, unit] = dfx.canisters.model.initialization_values.wasm_memory_limit.match(/^(\d+)\s*(GiB|MiB)$/);
+  assert.equal(BigInt(amount) * (unit === 'GiB' ? 2n ** 30n : 2n ** 20n), repositoryMemoryLimit());
+  const [memory] = parseModule(fs.readFileSync(MODEL_WASM)).memories;
+  assert.ok(BigInt(memory.max) * 65_536n <= repositoryMemoryLimit(), `the module may grow to ${memory.max} pages`);
+  assert.ok(repositoryMemoryLimit() < 3n * 2n ** 30n, 'below the 3 GiB the IC gives a new canister');
+});
 
 describe('icp-cli against the local replica', { skip }, () => {
   let replica;
@@ -68,7 +98,7 @@ describe('icp-cli against the local replica', { skip }, () => {
     return new Promise((resolve, reject) => {
       const child = spawn(ICP, args, {
         cwd: project,
-        env: { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', NO_COLOR: '1' },
+        env: { ...process.env, ICP_HOME: home, ICP_ENVIRONMENT: ENVIRONMENT, DO_NOT_TRACK: '1', NO_COLOR: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 300_000,
       });
@@ -103,26 +133,7 @@ describe('icp-cli against the local replica', { skip }, () => {
     replica = await startTestReplica();
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'icp-home-'));
     project = fs.mkdtempSync(path.join(os.tmpdir(), 'icp-project-'));
-    const { memoryLimit, initArgs } = repositoryModelCanister();
-    // The repository's model canister with the already built module, on a connected network named `local`
-    // (icp-cli's own local network and the asset-canister recipe are downloads this test does not depend on).
-    fs.writeFileSync(path.join(project, 'icp.yaml'), [
-      'canisters:',
-      '  - name: model',
-      '    build:',
-      '      steps:',
-      '        - type: pre-built',
-      `          path: ${MODEL_WASM}`,
-      '    settings:',
-      `      wasm_memory_limit: ${memoryLimit}`,
-      `    init_args: ${initArgs}`,
-      'networks:',
-      '  - name: local',
-      '    mode: connected',
-      `    url: ${replica.url}`,
-      `    root-key: ${Buffer.from(replica.replica.keys.rootKey).toString('hex')}`,
-      '',
-    ].join('\n'));
+    fs.writeFileSync(path.join(project, 'icp.yaml'), testProjectYaml(replica.url));
     await icp('identity', 'new', 'deployer', '--storage', 'plaintext', '--quiet');
     await icp('identity', 'default', 'deployer');
     principal = (await icp('identity', 'principal')).trim();
@@ -140,7 +151,7 @@ describe('icp-cli against the local replica', { skip }, () => {
     const canister = replica.replica.canisters.get(canisterId);
     assert.ok(canister, `${canisterId} exists on the replica`);
     assert.deepEqual(canister.controllers.map((c) => Principal.fromUint8Array(c).toText()), [principal]);
-    const ids = JSON.parse(fs.readFileSync(path.join(project, '.icp', 'data', 'mappings', 'local.ids.json'), 'utf8'));
+    const ids = JSON.parse(fs.readFileSync(path.join(project, '.icp', 'data', 'mappings', `${ENVIRONMENT}.ids.json`), 'utf8'));
     assert.equal(ids.model, canisterId);
     assert.equal(await cyclesBalance(), DEVELOPMENT_CYCLES - DEFAULT_CREATE_CYCLES - CYCLES_LEDGER_FEE);
   });
@@ -163,9 +174,7 @@ describe('icp-cli against the local replica', { skip }, () => {
     await icp('deploy', 'model', '--yes');
     const canister = replica.replica.canisters.get(canisterId);
     assert.equal(canister.envVars.get('PUBLIC_CANISTER_ID:model'), canisterId);
-    const { memoryLimit } = repositoryModelCanister();
-    const bytes = { gib: 2n ** 30n, mib: 2n ** 20n }[memoryLimit.replace(/^\d+/, '').toLowerCase()] ?? 1n;
-    assert.equal(canister.settings.wasm_memory_limit, BigInt(memoryLimit.match(/^\d+/)[0]) * bytes);
+    assert.equal(canister.settings.wasm_memory_limit, repositoryMemoryLimit());
     const settings = await icp('canister', 'settings', 'show', 'model');
     assert.match(settings, new RegExp(`PUBLIC_CANISTER_ID:model: ${canisterId}`));
     assert.ok(replica.replica.messages.some((m) => m.canister === canisterId && m.method === 'upgrade' && m.outcome === 'ok'));
@@ -217,7 +226,7 @@ describe('icp-cli against the local replica', { skip }, () => {
   test('scripts/upload-model finds the canister in icp-cli\'s project state and signs as an icp-cli identity', async () => {
     const upload = (identityFlags) => new Promise((resolve) => {
       const child = spawn(process.execPath, [
-        path.join(ROOT, 'scripts', 'upload-model'), '--network', replica.url, '--environment', 'local', '--uploader', 'agent',
+        path.join(ROOT, 'scripts', 'upload-model'), '--network', replica.url, '--environment', ENVIRONMENT, '--uploader', 'agent',
         '--dir', model, ...identityFlags,
       ], { env: { ...process.env, ICP_HOME: home, ICP_PROJECT_ROOT: project, DO_NOT_TRACK: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
@@ -227,7 +236,7 @@ describe('icp-cli against the local replica', { skip }, () => {
     });
     const ok = await upload(['--icp-identity', 'deployer']);
     assert.equal(ok.code, 0, ok.output);
-    assert.match(ok.output, new RegExp(`${canisterId}, from \\.icp/data/mappings/local\\.ids\\.json`));
+    assert.match(ok.output, new RegExp(`${canisterId}, from \\.icp/data/mappings/${ENVIRONMENT}\\.ids\\.json`));
     assert.match(ok.output, new RegExp(`signed by ${principal} \\(icp-cli identity 'deployer'\\)`));
     assert.match(ok.output, /already set up from these files/);
     await icp('identity', 'new', 'stranger', '--storage', 'plaintext', '--quiet');
