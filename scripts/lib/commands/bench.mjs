@@ -4,10 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
-import { allCells, B, formatB, parseCells, promptIds, QUICK_CELLS, renderReport } from '../bench.mjs';
+import { allCells, B, formatB, parseCells, promptIds, QUICK_CELLS, renderReport, replaceSection, sectionOf } from '../bench.mjs';
 import { parseFlags } from '../cli.mjs';
 import { deployCanister } from '../deploy.mjs';
 import { describeError } from '../errors.mjs';
@@ -17,7 +16,9 @@ import { uploadModelWithAgent } from '../model-upload.mjs';
 import { createAgent } from '../network.mjs';
 import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { formatDuration } from '../progress.mjs';
+import { commitDescription, machineDescription } from '../provenance.mjs';
 import { ensureRandomModel, GPT2_SMALL_SHAPE } from '../random-model.mjs';
+import { UPLOAD_SECTION } from './bench-upload.mjs';
 
 const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--precision f32|int8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
 
@@ -107,21 +108,6 @@ async function measureTokensPerCall(model, replica) {
   const progress = await startTurn(model, 1, 1000);
   unwrap(await model.end_session(progress.session_id), 'end_session');
   return { tokens: progress.token_ids.length, instructions: lastMessage(replica, 'start_turn').instructions };
-}
-
-function machineDescription() {
-  const cpus = os.cpus();
-  return `${cpus[0]?.model.trim() ?? 'unknown CPU'} × ${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.platform()} ${os.arch()}`;
-}
-
-function commitDescription() {
-  try {
-    const commit = execFileSync('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return dirty ? `${commit} (with uncommitted changes)` : commit;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
 }
 
 /**
@@ -229,7 +215,9 @@ export async function main(argv) {
       },
     });
     fs.mkdirSync(path.dirname(values.out), { recursive: true });
-    fs.writeFileSync(values.out, report);
+    // scripts/bench-upload's section of the file stays.
+    const upload = fs.existsSync(values.out) ? sectionOf(fs.readFileSync(values.out, 'utf8'), UPLOAD_SECTION) : null;
+    fs.writeFileSync(values.out, upload ? replaceSection(report, UPLOAD_SECTION, upload) : report);
     process.stdout.write(`\n${report}`);
     say(`\nWritten to ${path.resolve(values.out)}`);
   } finally {

@@ -10,18 +10,22 @@ import { createModelActor } from '../model-canister.mjs';
 import { uploadModel, uploadModelWithAgent } from '../model-upload.mjs';
 import { createAgent, resolveNetwork } from '../network.mjs';
 import { REPO_ROOT } from '../paths.mjs';
-import { MAX_CHUNK_SIZE } from '../upload.mjs';
+import { DEFAULT_CONCURRENCY, MAX_CHUNK_SIZE } from '../upload.mjs';
 
 const USAGE = `usage: scripts/upload-model [--network local|ic|URL] [--canister model|ID] [--dir lib/model]
                            [--identity DFX_IDENTITY | --identity-pem FILE | --icp-identity NAME]
-                           [--environment ICP_ENVIRONMENT] [--uploader auto|agent|dfx] [--chunk-size BYTES]
+                           [--environment ICP_ENVIRONMENT] [--uploader auto|agent|append|dfx]
+                           [--concurrency N] [--chunk-size BYTES]
 
 Uploads config.json, tokenizer.json and model.safetensors from --dir, then runs store/load/setup_model/
 setup_tokenizer in the original README's order. Bytes that already landed are kept (resume, sha256-checked);
 files already complete are skipped. Ctrl-C stops after the chunk in flight; run again to resume.
+  --uploader agent  parallel chunks on @icp-sdk/core (put_*_chunk as ic-file-uploader --parallel sends them):
+                    --concurrency calls in flight (default ${DEFAULT_CONCURRENCY}); a rerun sends only the chunks the
+                    canister lacks (missing_*_chunks), then finish_*_upload checks them and computes the SHA-256
+  --uploader append the original sequential append_* on @icp-sdk/core, --chunk-size (default ${MAX_CHUNK_SIZE})
   --uploader dfx    ic-file-uploader + dfx canister call (auto: when both are on PATH and the canister is
-                    not on the project's local replica)
-  --uploader agent  this script's own uploader on @icp-sdk/core; --chunk-size (default ${MAX_CHUNK_SIZE})
+                    not on the project's local replica; otherwise auto means agent)
   --identity NAME   a dfx identity (default: the project identity for the project's replica, else dfx's selected one)
   --identity-pem FILE   the identity in a PEM file (Ed25519 or secp256k1, e.g. from icp identity export)
   --icp-identity NAME   an icp-cli identity (read with icp identity export NAME)
@@ -54,10 +58,11 @@ export async function main(argv) {
       'icp-identity': { type: 'string' },
       environment: { type: 'string' },
       uploader: { type: 'string', default: 'auto' },
+      concurrency: { type: 'string' },
       'chunk-size': { type: 'string' },
     },
   });
-  if (!['auto', 'agent', 'dfx'].includes(values.uploader)) throw new Error(`--uploader must be auto, agent or dfx\n${USAGE}`);
+  if (!['auto', 'agent', 'append', 'dfx'].includes(values.uploader)) throw new Error(`--uploader must be auto, agent, append or dfx\n${USAGE}`);
   const network = resolveNetwork(values.network);
   const { canisterId, source } = resolveCanisterId(values.canister, network, { icpEnvironment: values.environment });
   const dfxAvailable = commandExists('ic-file-uploader') && commandExists('dfx');
@@ -66,8 +71,11 @@ export async function main(argv) {
   if (useDfx && (values['identity-pem'] !== undefined || values['icp-identity'] !== undefined)) {
     throw new Error('--identity-pem and --icp-identity sign with the agent: ic-file-uploader signs with dfx\'s identity (use --uploader agent)');
   }
-  if (useDfx && values['chunk-size']) throw new Error('--chunk-size applies to --uploader agent only (ic-file-uploader sends 2,000,000 bytes)');
+  const append = values.uploader === 'append';
+  if (values['chunk-size'] !== undefined && !append) throw new Error('--chunk-size applies to --uploader append only (chunks and ic-file-uploader send 2,000,000 bytes)');
+  if (values.concurrency !== undefined && (useDfx || append)) throw new Error('--concurrency applies to --uploader agent only');
   const chunkSize = values['chunk-size'] ? positiveInteger(values['chunk-size'], '--chunk-size') : MAX_CHUNK_SIZE;
+  const concurrency = values.concurrency ? positiveInteger(values.concurrency, '--concurrency') : DEFAULT_CONCURRENCY;
   const dir = path.resolve(values.dir);
   process.stderr.write(`Uploading ${dir} to ${values.canister} (${canisterId}, from ${source}) on ${network.url}\n`);
 
@@ -84,9 +92,11 @@ export async function main(argv) {
     await uploadModel({ actor, uploader: dfxUploader(values.canister, network), dir });
   } else {
     const { identity, source: identitySource } = chooseIdentity(values, network);
-    process.stderr.write(`Uploader: agent, signed by ${identity.getPrincipal().toText()} (${identitySource})\n`);
+    const how = append ? 'agent, sequential appends' : `agent, ${concurrency} chunks in flight`;
+    process.stderr.write(`Uploader: ${how}, signed by ${identity.getPrincipal().toText()} (${identitySource})\n`);
     const agent = await createAgent(network, identity);
-    await uploadModelWithAgent({ agent, canisterId, dir, chunkSize: () => chunkSize, signal: controller.signal });
+    const options = append ? { mode: 'append', chunkSize: () => chunkSize } : { concurrency };
+    await uploadModelWithAgent({ agent, canisterId, dir, signal: controller.signal, ...options });
   }
   process.stderr.write('Model and tokenizer are set up.\n');
 }

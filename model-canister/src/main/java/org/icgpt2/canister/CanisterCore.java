@@ -14,6 +14,7 @@ import org.icgpt2.canister.ModelInterface.StopReason;
 import org.icgpt2.canister.ModelInterface.TokenIdsResult;
 import org.icgpt2.canister.ModelInterface.TurnProgress;
 import org.icgpt2.canister.ModelInterface.TurnRequest;
+import org.icgpt2.canister.ModelInterface.UploadProgress;
 import org.icgpt2.gpt2.Config;
 import org.icgpt2.gpt2.Kernels;
 import org.icgpt2.gpt2.Weights;
@@ -30,6 +31,10 @@ final class CanisterCore {
     private final UploadStore uploads;
     private final ModelService service;
     private final Predicate<byte[]> isController;
+    private final LongSupplier instructionCounter;
+
+    /** Instructions one finish_*_upload call may spend hashing, well under the 40 B of a message. */
+    static final long FINISH_UPLOAD_BUDGET = 30_000_000_000L;
 
     /**
      * Opens the canister's stable memory (a fresh one gets an empty layout). {@code instructionCounter} counts the
@@ -41,6 +46,7 @@ final class CanisterCore {
         this.uploads = new UploadStore(storage);
         this.service = new ModelService(kernels, instructionCounter, clock);
         this.isController = isController;
+        this.instructionCounter = instructionCounter;
     }
 
     /**
@@ -77,6 +83,14 @@ final class CanisterCore {
 
     void authorize(byte[] principal) {
         uploads.authorize(principal);
+    }
+
+    // ---- parallel uploads ----
+
+    /** Checks a parallel upload of {@code total} bytes and hashes on, within one call's budget. */
+    UploadProgress finishUpload(UploadStore.File file, long total) {
+        UploadStore.Finish finish = uploads.finishChunks(file, total, instructionCounter, FINISH_UPLOAD_BUDGET);
+        return new UploadProgress(finish.done(), finish.hashedBytes(), finish.totalBytes(), finish.sha256());
     }
 
     // ---- set-up ----
