@@ -79,8 +79,9 @@ async function measure({ wasm, modelDir, concurrency, fileSha256, say }) {
 }
 
 function render(results, meta) {
+  const M = (n) => `${(n / 1e6).toFixed(1)} M`;
   const B = (n) => `${(n / 1e9).toFixed(1)} B`;
-  const rows = results.map((r) => `| ${r.concurrency} | ${r.seconds.toFixed(0)} s | ${(r.size / 1e6 / r.seconds).toFixed(1)} MB/s | ${r.puts} × put (${B(r.putInstructions / r.puts)} each) | ${r.finishes} × finish (${B(r.finishInstructions)} in all) |`);
+  const rows = results.map((r) => `| ${r.concurrency} | ${r.seconds.toFixed(0)} s | ${(r.size / 1e6 / r.seconds).toFixed(1)} MB/s | ${r.puts} × put (${M(r.putInstructions / r.puts)} instructions each) | ${r.finishes} × finish (${B(r.finishInstructions)} in all) |`);
   return `${UPLOAD_SECTION}
 
 \`scripts/bench-upload\` (${meta.date}, commit ${meta.commit}; ${meta.machine}; Node ${meta.node}): a random
