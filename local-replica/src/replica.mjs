@@ -5,7 +5,8 @@
 import { Principal } from '@icp-sdk/core/principal';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Canister, CanisterError, compileCode } from './canister.mjs';
-import { callManagement } from './management.mjs';
+import { callManagement, settingsFromJson } from './management.mjs';
+import { createSystemCanisters } from './system-canisters.mjs';
 import { Kind } from './ic0-imports.mjs';
 import { IcTiming } from './ic-timing.mjs';
 import { UpdateExecutor } from './update-executor.mjs';
@@ -64,6 +65,7 @@ export class Replica {
     this.timing = null;
     this.executors = new Map(); // canister id text -> UpdateExecutor (with timing only)
     this.setIcTiming(this.options.icTiming);
+    this.systemCanisters = createSystemCanisters(this); // the cycles ledger and the cycles minting canister
     this.env = {
       options: this.options,
       rootKey: keys.rootKey,
@@ -159,7 +161,7 @@ export class Replica {
    * `canister_inspect_message` accepts it. Returns a reject or null.
    */
   admitIngress({ canisterId, method, arg, caller }) {
-    if (canisterId.length === 0) return null; // the management canister
+    if (canisterId.length === 0 || this.systemCanisters.has(textOf(canisterId))) return null; // they accept all ingress
     let canister;
     try {
       canister = this.getCanister(canisterId);
@@ -202,9 +204,9 @@ export class Replica {
     if (key) this.requests.set(key, { status: 'processing' });
     let record;
     try {
-      record = canisterId.length === 0
-        ? this.runManagement({ method, arg, caller })
-        : this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
+      if (canisterId.length === 0) record = this.runManagement({ method, arg, caller });
+      else if (this.systemCanisters.has(textOf(canisterId))) record = this.runSystemCanister({ canisterId, method, arg, caller, kind: Kind.update });
+      else record = this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
     } catch (e) {
       // a bug of the replica's, not the caller's: answer the call and keep serving
       this.options.log(`local-replica: internal error in ${method}: ${e.stack}`);
@@ -257,8 +259,10 @@ export class Replica {
     };
     status.pending = this.timing.submit(queueKey, async (startRound, progress) => {
       status.status = 'processing';
-      if (canisterId.length === 0) {
-        const record = this.runManagement({ method, arg, caller });
+      if (canisterId.length === 0 || this.systemCanisters.has(queueKey)) {
+        const record = canisterId.length === 0
+          ? this.runManagement({ method, arg, caller })
+          : this.runSystemCanister({ canisterId, method, arg, caller, kind: Kind.update });
         return { instructions: 0, certify: (at) => certified(record, at) };
       }
       return this.executeInWorker({ canisterId, method, arg, caller }, progress, certified);
@@ -304,7 +308,21 @@ export class Replica {
     if (canisterId.length === 0) {
       return { status: 'rejected', rejectCode: 3, errorCode: 'IC0536', rejectMessage: `Management canister has no query method '${method}'` };
     }
+    if (this.systemCanisters.has(textOf(canisterId))) return this.runSystemCanister({ canisterId, method, arg, caller, kind: Kind.query });
     return this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.query });
+  }
+
+  runSystemCanister({ canisterId, method, arg, caller, kind }) {
+    const id = textOf(canisterId);
+    const started = performance.now();
+    let record;
+    try {
+      record = { status: 'replied', reply: this.systemCanisters.call(id, method, arg, caller, { asQuery: kind === Kind.query }) };
+    } catch (e) {
+      record = { status: 'rejected', ...rejectOf(e) };
+    }
+    this.logMessage({ canister: id, method, kind: 'system', instructions: 0, outcome: record.status === 'replied' ? 'reply' : 'reject', started, error: record.rejectMessage });
+    return record;
   }
 
   /** The canister and export that a call runs, or { reject: record }. */
@@ -404,6 +422,8 @@ export class Replica {
       canister.installArg = Buffer.from(meta.installArg, 'hex');
       canister.certifiedData = Buffer.from(meta.certifiedData, 'hex');
       canister.envVars = new Map(meta.envVars ?? []);
+      if (meta.cycles !== undefined) canister.cycles = BigInt(meta.cycles);
+      canister.settings = settingsFromJson(meta.settings);
       loadStable(canister.stable);
       this.canisters.set(canister.idText, canister);
       if (!wasm) continue;

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Principal } from '@icp-sdk/core/principal';
+import { settingsToJson } from './management.mjs';
 import { OS_PAGE } from './stable-memory.mjs';
 
 function writeJsonAtomic(file, value) {
@@ -59,6 +60,8 @@ export class StateStore {
       certifiedData: bytesToHex(canister.certifiedData),
       stablePages: canister.stable.sizePages,
       envVars: [...canister.envVars],
+      cycles: canister.cycles?.toString(),
+      settings: canister.settings ? settingsToJson(canister.settings) : undefined,
       hasModule: canister.code !== null,
     });
   }

@@ -182,6 +182,7 @@ test('provisional_create_canister_with_cycles accepts specified_id and settings.
 function emptySettings(overrides) {
   return {
     controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
-    log_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [], ...overrides,
+    log_visibility: [], snapshot_visibility: [], status_visibility: [], log_memory_limit: [], wasm_memory_limit: [],
+    wasm_memory_threshold: [], minimum_incoming_canister_call_cycles: [], environment_variables: [], ...overrides,
   };
 }

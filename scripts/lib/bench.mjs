@@ -153,3 +153,20 @@ export function renderReport({ results, setupModel, postUpgrade, tokensPerCall, 
   if (results.some((r) => !r.error && r.tokens < r.generated)) lines.push('³ Generation stopped early, at a stop token or a full context (fewer tokens than asked).');
   return `${lines.join('\n')}\n`;
 }
+
+/** The `## heading` section of a markdown text (up to the next `## ` heading), or null. */
+export function sectionOf(markdown, heading) {
+  const start = markdown.split('\n').findIndex((line) => line === heading);
+  if (start < 0) return null;
+  const lines = markdown.split('\n').slice(start);
+  const end = lines.findIndex((line, i) => i > 0 && line.startsWith('## '));
+  return `${lines.slice(0, end < 0 ? lines.length : end).join('\n').trimEnd()}\n`;
+}
+
+/** `markdown` with its `## heading` section replaced by `section` (appended when it has none). */
+export function replaceSection(markdown, heading, section) {
+  const old = sectionOf(markdown, heading);
+  if (old === null) return `${markdown.trimEnd()}${markdown.trim() ? '\n\n' : ''}${section}`;
+  const at = markdown.indexOf(old.trimEnd());
+  return `${markdown.slice(0, at)}${section.trimEnd()}${markdown.slice(at + old.trimEnd().length)}`;
+}

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Principal } from '@icp-sdk/core/principal';
+import { defaultIcpEnvironment, icpCanisterIdFiles } from './icp-cli.mjs';
 import { readJson, REPO_ROOT, statePaths, writeJson } from './paths.mjs';
 
 /** True when `name` is an executable on PATH. */
@@ -28,19 +29,31 @@ function asPrincipal(text) {
 
 /**
  * The canister id of `nameOrId` on `network` (from resolveNetwork). Looks in .state/canister_ids.json (project
- * replica deployments), .dfx/<network>/canister_ids.json and canister_ids.json (dfx), then asks dfx.
+ * replica deployments), .dfx/<network>/canister_ids.json and canister_ids.json (dfx), icp-cli's
+ * .icp/{data,cache}/mappings/<icpEnvironment>.ids.json (under icp-cli's project root: $ICP_PROJECT_ROOT, else the
+ * repository), then asks dfx. With an icpEnvironment given, only icp-cli's.
  */
-export function resolveCanisterId(nameOrId, network, { root = REPO_ROOT, stateDir = statePaths().dir, env = process.env } = {}) {
+export function resolveCanisterId(nameOrId, network, {
+  root = REPO_ROOT, stateDir = statePaths().dir, env = process.env, icpEnvironment,
+} = {}) {
   const id = asPrincipal(nameOrId);
   if (id) return { canisterId: id, source: 'as given' };
-  const files = [
+  const icpRoot = env.ICP_PROJECT_ROOT ? path.resolve(env.ICP_PROJECT_ROOT) : root;
+  const icpFiles = icpCanisterIdFiles(icpRoot, icpEnvironment ?? defaultIcpEnvironment(network)).map((file) => [file, null, icpRoot]);
+  const files = icpEnvironment ? icpFiles : [
     ...(network.projectReplica ? [[path.join(stateDir, 'canister_ids.json'), 'local']] : []),
     [path.join(root, '.dfx', network.name, 'canister_ids.json'), network.name],
     [path.join(root, 'canister_ids.json'), network.name],
+    ...icpFiles,
   ];
-  for (const [file, key] of files) {
-    const found = readJson(file)?.[nameOrId]?.[key];
-    if (found) return { canisterId: found, source: path.relative(root, file) };
+  for (const [file, key, base = root] of files) {
+    const entry = readJson(file)?.[nameOrId];
+    const found = key === null ? entry : entry?.[key];
+    if (typeof found === 'string' && asPrincipal(found)) return { canisterId: asPrincipal(found), source: path.relative(base, file) };
+  }
+  if (icpEnvironment) {
+    throw new Error(`no canister '${nameOrId}' in icp-cli's environment ${icpEnvironment} (${icpFiles.map(([f]) => path.relative(icpRoot, f)).join(', ')}): `
+      + `run icp deploy -e ${icpEnvironment} first or pass --canister <principal>`);
   }
   if (commandExists('dfx', env)) {
     const dfx = spawnSync('dfx', ['canister', 'id', nameOrId, '--network', network.name], { cwd: root, encoding: 'utf8', env });
@@ -48,7 +61,7 @@ export function resolveCanisterId(nameOrId, network, { root = REPO_ROOT, stateDi
     if (dfx.status === 0 && answer) return { canisterId: answer, source: 'dfx canister id' };
   }
   throw new Error(`no canister '${nameOrId}' known on network ${network.name} (${network.url}): `
-    + 'deploy it first (scripts/dev or scripts/deploy-local, or dfx deploy) or pass --canister <principal>');
+    + 'deploy it first (scripts/dev or scripts/deploy-local, dfx deploy or icp deploy) or pass --canister <principal>');
 }
 
 /** Records a project-replica deployment in .state/canister_ids.json (dfx's file format). */

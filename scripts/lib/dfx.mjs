@@ -1,14 +1,11 @@
 // The original canister's upload path: ic-file-uploader for the bytes and `dfx canister call` for the rest,
 // exactly as its README runs them, resumed from what already landed.
 
-import { MAX_CHUNK_SIZE } from './upload.mjs';
 import { run } from './process.mjs';
 
-/** ic-file-uploader flags that skip the `landed` bytes already on the canister. */
+/** ic-file-uploader flags that skip the `landed` bytes already on the canister (`--offset` exists in every version). */
 export function uploaderResumeArgs(landed) {
-  if (landed === 0) return [];
-  // Whole chunks: the resume form the tool prints itself; otherwise a byte offset.
-  return landed % MAX_CHUNK_SIZE === 0 ? ['--chunk-offset', String(landed / MAX_CHUNK_SIZE)] : ['--offset', String(landed)];
+  return landed === 0 ? [] : ['--offset', String(landed)];
 }
 
 /** The Err text in dfx's Candid output of a `variant { Ok; Err : text }`, or null. */

@@ -50,16 +50,27 @@ export function selectedDfxIdentity(configDir = dfxConfigDir()) {
   return readJson(path.join(configDir, 'identity.json'))?.default ?? 'default';
 }
 
+/** The identity in a PEM file (--identity-pem; a dfx or icp-cli export). */
+export function loadPemIdentity(file) {
+  let pem;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read the identity PEM ${file}: ${e.code ?? e.message}`);
+  }
+  try {
+    return identityFromPem(pem);
+  } catch (e) {
+    throw new Error(`${file}: ${e.message}`);
+  }
+}
+
 export function loadDfxIdentity(name, configDir = dfxConfigDir()) {
   const file = path.join(configDir, 'identity', name, 'identity.pem');
   if (!fs.existsSync(file)) {
     throw new Error(`dfx identity '${name}' not found (${file}); keys in the system keyring are not supported, export one with dfx identity export`);
   }
-  try {
-    return identityFromPem(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${e.message}`);
-  }
+  return loadPemIdentity(file);
 }
 
 /** The project's own identity (created on first use, readable only by its owner). */

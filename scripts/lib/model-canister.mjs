@@ -5,7 +5,10 @@ import { modelIdlFactory } from '../build/model-bindings.mjs';
 import { isTransientError } from './errors.mjs';
 import { logRetry, withRetry } from './retry.mjs';
 
-/** The files of a model directory, and the canister methods that receive each (names as in candid/model.did). */
+/**
+ * The files of a model directory, and the canister methods that receive each (names as in candid/model.did): the
+ * sequential append_*, and the parallel put_*_chunk / missing_*_chunks / finish_*_upload.
+ */
 export const MODEL_FILES = [
   { key: 'safetensors', fileName: 'model.safetensors' },
   { key: 'config', fileName: 'config.json' },
@@ -15,6 +18,9 @@ export const MODEL_FILES = [
   append: `append_${file.key}_bytes`,
   length: `${file.key}_bytes_length`,
   clear: `clear_${file.key}_bytes`,
+  put: `put_${file.key}_chunk`,
+  missing: `missing_${file.key}_chunks`,
+  finish: `finish_${file.key}_upload`,
 }));
 
 export async function createModelActor(agent, canisterId) {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createModelActor, MODEL_FILES, readLanded } from './model-canister.mjs';
 import { formatBytes } from './progress.mjs';
-import { agentUploader, hashFile, planUpload } from './upload.mjs';
+import { agentUploader, chunkUploader, hashFile, planUpload } from './upload.mjs';
 
 /** The original README's sequence; `group` says which set-up a file belongs to. */
 export const SETUP_SEQUENCE = [
@@ -87,11 +87,13 @@ export async function requireAuthorized(actor, principal, canisterId) {
 }
 
 /**
- * uploadModel through the official agent, signed by the agent's identity (which must be allowed to upload).
- * `uploaderOptions` go to agentUploader (chunkSize, progress, signal, retry).
+ * uploadModel through the official agent, signed by the agent's identity (which must be allowed to upload):
+ * parallel chunks (`mode` 'chunks', the default) or sequential appends ('append'). `uploaderOptions` go to
+ * chunkUploader (concurrency, progress, signal, retry) or agentUploader (chunkSize, progress, signal, retry).
  */
-export async function uploadModelWithAgent({ agent, canisterId, dir, log, ...uploaderOptions }) {
+export async function uploadModelWithAgent({ agent, canisterId, dir, log, mode = 'chunks', ...uploaderOptions }) {
   const actor = await createModelActor(agent, canisterId);
   await requireAuthorized(actor, await agent.getPrincipal(), canisterId);
-  return uploadModel({ actor, uploader: agentUploader(actor, uploaderOptions), dir, log });
+  const uploader = mode === 'append' ? agentUploader(actor, uploaderOptions) : chunkUploader(actor, { log, ...uploaderOptions });
+  return uploadModel({ actor, uploader, dir, log });
 }

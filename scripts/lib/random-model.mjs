@@ -22,7 +22,7 @@ export async function ensureRandomModel(dir, shape) {
   if (hasShape(dir, shape)) return false;
   const partial = `${dir}.partial`; // renamed into place when complete, so an interrupted run leaves no half model
   fs.rmSync(partial, { recursive: true, force: true });
-  const flags = Object.entries(shape).flatMap(([name, value]) => [`--${name}`, String(value)]);
+  const flags = Object.entries(shape).flatMap(([name, value]) => (value === true ? [`--${name}`] : [`--${name}`, String(value)]));
   try {
     await run('python3', [path.join(REPO_ROOT, 'scripts', 'make-random-model'), ...flags, '--out', partial], { capture: true });
   } catch (e) {

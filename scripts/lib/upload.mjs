@@ -1,15 +1,21 @@
-// Uploading one file to the canister: what to do given what already landed, and the uploader on the official
-// agent (sequential appends, the next chunk read while the current one is in flight, retries, progress).
+// Uploading one file to the canister: what to do given what already landed, and the two uploaders on the official
+// agent: parallel chunks (put_*_chunk, several calls in flight, resumed from the chunks the canister lacks) and
+// sequential appends (append_*, the next chunk read while the current one is in flight). Both retry and show progress.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { describeError } from './errors.mjs';
 import { unwrap } from './model-canister.mjs';
-import { ProgressBar } from './progress.mjs';
+import { formatBytes, ProgressBar } from './progress.mjs';
 import { logRetry, withRetry } from './retry.mjs';
 
-/** Bytes per append, as ic-file-uploader sends them: 2,000,012 bytes of Candid fit the 2 MiB ingress limit. */
+/**
+ * Bytes per append, as ic-file-uploader sends them: 2,000,012 bytes of Candid fit the 2 MiB ingress limit. Also the
+ * fixed size of a parallel chunk: chunk id × MAX_CHUNK_SIZE is its offset in the file.
+ */
 export const MAX_CHUNK_SIZE = 2_000_000;
+/** The concurrent put_*_chunk calls of the parallel uploader unless told otherwise (as ic-file-uploader --parallel). */
+export const DEFAULT_CONCURRENCY = 4;
 
 /**
  * What to do with a file of `fileSize` bytes when the canister holds `landedBytes` of it, given the sha256 (hex)
@@ -118,6 +124,82 @@ export function agentUploader(actor, {
         }
       } finally {
         bar.finish();
+      }
+    },
+  };
+}
+
+/** The number of parallel chunks of a file of `size` bytes. */
+export const chunkCount = (size) => Math.ceil(size / MAX_CHUNK_SIZE);
+
+/**
+ * The parallel uploader: asks the canister which chunks of the file it lacks (missing_*_chunks), sends them with
+ * `concurrency` put_*_chunk calls in flight (a chunk may land twice: the canister takes it again), then calls
+ * finish_*_upload until the canister has checked every chunk and computed the SHA-256. Bytes appended sequentially
+ * before are cleared first, since chunks start from an empty file. `signal` stops sending new chunks.
+ */
+export function chunkUploader(actor, {
+  concurrency = DEFAULT_CONCURRENCY, progress = (options) => new ProgressBar(options), signal, retry = {},
+  log = (line) => process.stderr.write(`${line}\n`),
+} = {}) {
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+  const retrying = (what, operation) => withRetry(operation, { onRetry: logRetry(what), ...retry });
+
+  async function sendChunks(file, path, size, ids) {
+    const bytesOf = (id) => Math.min(MAX_CHUNK_SIZE, size - id * MAX_CHUNK_SIZE);
+    let sent = size - ids.reduce((n, id) => n + bytesOf(id), 0);
+    const bar = progress({ label: file.fileName, total: size, startBytes: sent });
+    bar.update(sent);
+    const queue = [...ids];
+    let failure = null;
+    const handle = await fs.promises.open(path, 'r');
+    const worker = async () => {
+      while (queue.length && !failure && !signal?.aborted) {
+        const id = queue.shift();
+        const bytes = Buffer.alloc(bytesOf(id));
+        const { bytesRead } = await handle.read(bytes, 0, bytes.length, id * MAX_CHUNK_SIZE);
+        if (bytesRead !== bytes.length) throw new Error(`${path} changed while it was being uploaded`);
+        try {
+          await retrying(`${file.put} ${id}`, () => actor[file.put](id, bytes));
+        } catch (e) {
+          throw new Error(`${file.fileName}: ${file.put}(${id}) failed: ${describeError(e)}`);
+        }
+        sent += bytes.length;
+        bar.update(sent);
+      }
+    };
+    try {
+      const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, ids.length) }, () => worker().catch((e) => {
+        failure ??= e;
+        throw e;
+      })));
+      if (failure) throw failure;
+      if (results.some((r) => r.status === 'rejected')) throw results.find((r) => r.status === 'rejected').reason;
+    } finally {
+      await handle.close();
+      bar.finish();
+    }
+    if (signal?.aborted && queue.length) {
+      throw new UploadInterrupted(`${file.fileName}: upload interrupted with ${queue.length} chunks to go; run the same command again to resume`);
+    }
+  }
+
+  return {
+    name: `agent, ${concurrency} chunks in flight`,
+    call: (method) => retrying(method, async () => unwrap(await actor[method](), method)),
+    clear: (file) => retrying(file.clear, () => actor[file.clear]()),
+    async upload(file, path, landed, size) {
+      const missingChunks = () => retrying(file.missing, async () => Array.from(await actor[file.missing](BigInt(size)), Number));
+      let ids = await missingChunks();
+      if (landed > 0 && ids.length === chunkCount(size)) {
+        await this.clear(file); // appended bytes, not chunks
+        ids = await missingChunks();
+      }
+      await sendChunks(file, path, size, ids);
+      for (;;) {
+        const progressed = unwrap(await retrying(file.finish, () => actor[file.finish](BigInt(size))), file.finish);
+        if (progressed.done) return;
+        log(`${file.fileName}: the canister has hashed ${formatBytes(Number(progressed.hashed_bytes))} of ${formatBytes(size)}`);
       }
     },
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allCells, B, derive, parseCells, promptIds, renderReport, seedInstructions } from '../lib/bench.mjs';
+import { allCells, B, derive, parseCells, promptIds, renderReport, replaceSection, sectionOf, seedInstructions } from '../lib/bench.mjs';
 
 test('parseCells reads INPUTxGENERATED lists and sorts them', () => {
   assert.deepEqual(parseCells('64x8, 1x1,64x1'), [{ input: 1, generated: 1 }, { input: 64, generated: 1 }, { input: 64, generated: 8 }]);
@@ -48,4 +48,14 @@ test('the report shows each cell with its ratio to the seed, the derived figures
   assert.match(report, /Tokens per 40 B call .* \| 160 \| 35 \|/);
   assert.match(report, /`setup_model` .* \| 1\.50 B \|/);
   assert.match(report, /² The canister rejected: "the prompt has 1024 tokens"/);
+});
+
+test('a section of the report is replaced in place, appended when missing, and found up to the next heading', () => {
+  const report = '# Title\n\n## A\n\none\n\n## B\n\ntwo\n';
+  assert.equal(sectionOf(report, '## A'), '## A\n\none\n');
+  assert.equal(sectionOf(report, '## B'), '## B\n\ntwo\n');
+  assert.equal(sectionOf(report, '## C'), null);
+  assert.equal(replaceSection(report, '## A', '## A\n\nnew\n'), '# Title\n\n## A\n\nnew\n\n## B\n\ntwo\n');
+  assert.equal(replaceSection(report, '## C', '## C\n\nthree\n'), `${report}\n## C\n\nthree\n`);
+  assert.equal(replaceSection('', '## C', '## C\n'), '## C\n');
 });

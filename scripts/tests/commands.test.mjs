@@ -17,8 +17,11 @@ test('each command prints its usage with --help', () => {
 
 test('bad flags fail before anything runs, with the reason', () => {
   const cases = [
-    [['upload-model', '--uploader', 'ftp'], /--uploader must be auto, agent or dfx/],
-    [['upload-model', '--chunk-size', '0', '--canister', 'aaaaa-aa'], /--chunk-size expects a positive integer/],
+    [['upload-model', '--uploader', 'ftp'], /--uploader must be auto, agent, append or dfx/],
+    [['upload-model', '--uploader', 'append', '--chunk-size', '0', '--canister', 'aaaaa-aa'], /--chunk-size expects a positive integer/],
+    [['upload-model', '--chunk-size', '1000', '--canister', 'aaaaa-aa'], /--chunk-size applies to --uploader append only/],
+    [['upload-model', '--concurrency', '0', '--canister', 'aaaaa-aa'], /--concurrency expects a positive integer/],
+    [['upload-model', '--icp-identity', 'a', '--identity-pem', 'b', '--canister', 'aaaaa-aa'], /use one of --identity-pem, --icp-identity/],
     [['bench', '--cells', '64'], /bad cell '64'/],
     [['bench', '--quick', '--cells', '1x1'], /--quick and --cells exclude each other/],
     [['dev', 'restart'], /unknown command 'restart'/],

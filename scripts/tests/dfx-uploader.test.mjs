@@ -18,11 +18,10 @@ case "$2" in clear_*) rm -f "$STORE/append_\${2#clear_}" ;; esac
 echo "(variant { Ok })"
 `;
 const FAKE_UPLOADER = `#!/bin/sh
-# ic-file-uploader CANISTER METHOD FILE [--offset N | --chunk-offset N]: appends the file from that point
+# ic-file-uploader CANISTER METHOD FILE [--offset N]: appends the file from that byte
 echo "ic-file-uploader $*" >> "$STORE/commands"
 skip=0
 [ "$4" = "--offset" ] && skip=$5
-[ "$4" = "--chunk-offset" ] && skip=$(($5 * 2000000))
 tail -c +$((skip + 1)) "$3" >> "$STORE/$2"
 `;
 
@@ -59,7 +58,7 @@ test('dfx path: the original sequence, resumed from what landed', async (t) => {
   await uploadModel({ actor: storeActor(store), uploader: dfxUploader('model', { name: 'ic' }), dir, log: () => {} });
   const m = (file) => path.join(dir, file);
   assert.deepEqual(fs.readFileSync(path.join(store, 'commands'), 'utf8').trim().split('\n'), [
-    `ic-file-uploader model append_safetensors_bytes ${m('model.safetensors')} --chunk-offset 1 --network ic`,
+    `ic-file-uploader model append_safetensors_bytes ${m('model.safetensors')} --offset 2000000 --network ic`,
     'dfx canister call --network ic model store_safetensors_bytes_to_stable',
     'dfx canister call --network ic model load_safetensors_bytes_from_stable',
     `ic-file-uploader model append_config_bytes ${m('config.json')} --network ic`,

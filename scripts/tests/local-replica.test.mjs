@@ -57,7 +57,8 @@ test('upload to the local replica: resume, sha256 checks, idempotency, set-up an
   const { canisterId, action } = await deployCanister({ agent, wasm });
   assert.equal(action, 'installed');
   const actor = await createModelActor(agent, canisterId);
-  const upload = (options = {}) => uploadModelWithAgent({ agent, canisterId, dir: modelDir, chunkSize, progress: quietProgress, log: () => {}, ...options });
+  // The sequential appends, in small chunks; the parallel chunks have a subtest of their own.
+  const upload = (options = {}) => uploadModelWithAgent({ agent, canisterId, dir: modelDir, mode: 'append', chunkSize, progress: quietProgress, log: () => {}, ...options });
   /** The messages the replica runs during `action`, by method name. */
   const messagesDuring = async (action) => {
     const before = local.replica.messages.length;
@@ -119,6 +120,28 @@ test('upload to the local replica: resume, sha256 checks, idempotency, set-up an
     assert.equal(counts.clear_safetensors_bytes, 1);
     assert.equal((await readLanded(actor)).files.safetensors.sha256, sha256(path.join(modelDir, 'model.safetensors')));
     assert.ok(result.calls.includes('setup_model'));
+  });
+
+  await t.test('parallel chunks: an interrupted upload sends only the missing chunks when run again', async () => {
+    await actor.clear_safetensors_bytes();
+    const size = fs.statSync(path.join(modelDir, 'model.safetensors')).size;
+    const chunks = Math.ceil(size / MAX_CHUNK_SIZE);
+    const controller = new AbortController();
+    const interruptAfterTwoChunks = ({ label }) => ({
+      update: (done) => { if (label === 'model.safetensors' && done >= 2 * MAX_CHUNK_SIZE) controller.abort(); },
+      finish() {},
+    });
+    const parallel = (options) => upload({ mode: 'chunks', concurrency: 2, ...options });
+    await assert.rejects(parallel({ signal: controller.signal, progress: interruptAfterTwoChunks }), UploadInterrupted);
+    const missing = (await actor.missing_safetensors_chunks(BigInt(size))).length;
+    assert.ok(missing > 0 && missing <= chunks - 2, `${missing} of ${chunks} chunks missing`);
+
+    const { result, counts } = await messagesDuring(() => parallel());
+    assert.equal(counts.put_safetensors_chunk, missing);
+    assert.equal(counts.finish_safetensors_upload, 1);
+    assert.equal(counts.append_safetensors_bytes, undefined);
+    assert.deepEqual(result.calls, ['store_safetensors_bytes_to_stable', 'load_safetensors_bytes_from_stable', 'setup_model']);
+    assert.equal((await readLanded(actor)).files.safetensors.sha256, sha256(path.join(modelDir, 'model.safetensors')));
   });
 
   await t.test('the model set up by setup_model generates through the session API', async () => {

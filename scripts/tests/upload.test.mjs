@@ -44,9 +44,9 @@ test('hashFile gives the digest of a prefix and of the whole file in one pass', 
   assert.equal((await hashFile(file, bytes.length + 1)).prefixSha256, null);
 });
 
-test('ic-file-uploader resumes with --chunk-offset on a chunk boundary, else --offset', () => {
+test('ic-file-uploader resumes with --offset in bytes (every version has it; --chunk-offset only 0.1.4)', () => {
   assert.deepEqual(uploaderResumeArgs(0), []);
-  assert.deepEqual(uploaderResumeArgs(6_000_000), ['--chunk-offset', '3']);
+  assert.deepEqual(uploaderResumeArgs(6_000_000), ['--offset', '6000000']);
   assert.deepEqual(uploaderResumeArgs(6_000_001), ['--offset', '6000001']);
 });
 

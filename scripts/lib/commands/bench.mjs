@@ -4,11 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
-import { allCells, B, formatB, parseCells, promptIds, QUICK_CELLS, renderReport } from '../bench.mjs';
+import { allCells, B, formatB, parseCells, promptIds, QUICK_CELLS, renderReport, replaceSection, sectionOf } from '../bench.mjs';
 import { parseFlags } from '../cli.mjs';
 import { deployCanister } from '../deploy.mjs';
 import { describeError } from '../errors.mjs';
@@ -18,14 +17,19 @@ import { uploadModelWithAgent } from '../model-upload.mjs';
 import { createAgent } from '../network.mjs';
 import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { formatDuration } from '../progress.mjs';
+import { commitDescription, machineDescription } from '../provenance.mjs';
 import { ensureRandomModel, GPT2_SMALL_SHAPE } from '../random-model.mjs';
 import {
-  MODES, renderStreamingSection, runTurn, streamingPromptIds, streamingSectionOf, summarize, withReplicaTimes, withStreamingSection,
+  MODES, renderStreamingSection, runTurn, STREAMING_HEADING, streamingPromptIds, summarize, withReplicaTimes, withStreamingSection,
 } from '../streaming-bench.mjs';
+import { UPLOAD_SECTION } from './bench-upload.mjs';
 
 const STREAMING_USERS = 4;
 const STREAMING_PROMPT_TOKENS = 20;
 const STREAMING_ANSWER_TOKENS = 200;
+
+/** Sections of docs/benchmark.md that other commands write: a full run keeps them. */
+const KEPT_SECTIONS = [STREAMING_HEADING, UPLOAD_SECTION];
 
 const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--precision f32|int8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
        scripts/bench --streaming [--time-scale 0.5] [--out docs/benchmark.md] [--wasm …]
@@ -121,21 +125,6 @@ async function measureTokensPerCall(model, replica) {
   const progress = await startTurn(model, 1, 1000);
   unwrap(await model.end_session(progress.session_id), 'end_session');
   return { tokens: progress.token_ids.length, instructions: lastMessage(replica, 'start_turn').instructions };
-}
-
-function machineDescription() {
-  const cpus = os.cpus();
-  return `${cpus[0]?.model.trim() ?? 'unknown CPU'} × ${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.platform()} ${os.arch()}`;
-}
-
-function commitDescription() {
-  try {
-    const commit = execFileSync('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return dirty ? `${commit} (with uncommitted changes)` : commit;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
 }
 
 /**
@@ -379,8 +368,13 @@ export async function main(argv) {
       },
     });
     fs.mkdirSync(path.dirname(values.out), { recursive: true });
-    const streaming = fs.existsSync(values.out) ? streamingSectionOf(fs.readFileSync(values.out, 'utf8')) : null;
-    fs.writeFileSync(values.out, streaming ? withStreamingSection(report, streaming) : report);
+    const previous = fs.existsSync(values.out) ? fs.readFileSync(values.out, 'utf8') : '';
+    let document = report;
+    for (const heading of KEPT_SECTIONS) {
+      const kept = sectionOf(previous, heading);
+      if (kept) document = replaceSection(document, heading, kept);
+    }
+    fs.writeFileSync(values.out, document);
     process.stdout.write(`\n${report}`);
     say(`\nWritten to ${path.resolve(values.out)}`);
   } finally {

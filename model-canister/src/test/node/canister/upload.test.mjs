@@ -32,6 +32,12 @@ const ADMIN_CALLS = [
   ['setup_model', (a) => a.setup_model()],
   ['setup_tokenizer', (a) => a.setup_tokenizer()],
   ['add_authorized_principal', (a) => a.add_authorized_principal(Principal.fromText('2vxsx-fae'))],
+  ['put_safetensors_chunk', (a) => a.put_safetensors_chunk(0, new Uint8Array([1, 2, 3]))],
+  ['put_config_chunk', (a) => a.put_config_chunk(0, new TextEncoder().encode('{}'))],
+  ['put_tokenizer_chunk', (a) => a.put_tokenizer_chunk(0, new TextEncoder().encode('{}'))],
+  ['finish_safetensors_upload', (a) => a.finish_safetensors_upload(3n)],
+  ['finish_config_upload', (a) => a.finish_config_upload(2n)],
+  ['finish_tokenizer_upload', (a) => a.finish_tokenizer_upload(2n)],
 ];
 
 /** Every admin method called by the stranger is rejected (the agent throws) and changes nothing. */

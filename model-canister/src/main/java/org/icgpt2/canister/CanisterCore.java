@@ -17,6 +17,7 @@ import org.icgpt2.canister.ModelInterface.TurnProgress;
 import org.icgpt2.canister.ModelInterface.TurnRequest;
 import org.icgpt2.canister.ModelInterface.UsagePolicy;
 import org.icgpt2.canister.ModelInterface.UsageReport;
+import org.icgpt2.canister.ModelInterface.UploadProgress;
 import org.icgpt2.gpt2.Config;
 import org.icgpt2.gpt2.Kernels;
 import org.icgpt2.gpt2.Weights;
@@ -38,6 +39,9 @@ final class CanisterCore {
     private final LongSupplier clock;
     /** The usage policy and this hour's ledger, saved in stable memory at every change. */
     private final Usage usage;
+
+    /** Instructions one finish_*_upload call may spend hashing, well under the 40 B of a message. */
+    static final long FINISH_UPLOAD_BUDGET = 30_000_000_000L;
 
     /**
      * Opens the canister's stable memory (a fresh one gets an empty layout and the default usage policy).
@@ -150,6 +154,14 @@ final class CanisterCore {
             usage.charge(caller, now, instructionCounter.getAsLong(), argBytes);
             uploads.saveUsage(usage.toBytes());
         }
+    }
+
+    // ---- parallel uploads ----
+
+    /** Checks a parallel upload of {@code total} bytes and hashes on, within one call's budget. */
+    UploadProgress finishUpload(UploadStore.File file, long total) {
+        UploadStore.Finish finish = uploads.finishChunks(file, total, instructionCounter, FINISH_UPLOAD_BUDGET);
+        return new UploadProgress(finish.done(), finish.hashedBytes(), finish.totalBytes(), finish.sha256());
     }
 
     // ---- set-up ----

@@ -23,9 +23,12 @@ final class ModelCanister implements ModelInterface {
                  CLEAR_SAFETENSORS_BYTES, CLEAR_CONFIG_BYTES, CLEAR_TOKENIZER_BYTES,
                  STORE_SAFETENSORS_BYTES_TO_STABLE, LOAD_SAFETENSORS_BYTES_FROM_STABLE,
                  STORE_TOKENIZER_BYTES_TO_STABLE, LOAD_TOKENIZER_BYTES_FROM_STABLE,
-                 SETUP_MODEL, SETUP_MODEL_WITH_PRECISION, SETUP_TOKENIZER -> Guard.AUTHORIZED;
+                 SETUP_MODEL, SETUP_MODEL_WITH_PRECISION, SETUP_TOKENIZER,
+                 PUT_SAFETENSORS_CHUNK, PUT_CONFIG_CHUNK, PUT_TOKENIZER_CHUNK,
+                 FINISH_SAFETENSORS_UPLOAD, FINISH_CONFIG_UPLOAD, FINISH_TOKENIZER_UPLOAD -> Guard.AUTHORIZED;
             case ADD_AUTHORIZED_PRINCIPAL, REMOVE_AUTHORIZED_PRINCIPAL, SET_USAGE_POLICY -> Guard.CONTROLLER;
             case SAFETENSORS_BYTES_LENGTH, CONFIG_BYTES_LENGTH, TOKENIZER_BYTES_LENGTH, IS_PRINCIPAL_AUTHORIZED,
+                 MISSING_SAFETENSORS_CHUNKS, MISSING_CONFIG_CHUNKS, MISSING_TOKENIZER_CHUNKS,
                  GET_USAGE_POLICY, USAGE, TOKENIZE, DECODE, INFERENCE, GENERATE, STATUS, START_TURN, CONTINUE_TURN,
                  END_SESSION -> Guard.ANY_CALLER;
         };
@@ -118,6 +121,53 @@ final class ModelCanister implements ModelInterface {
     @Override
     public void clearTokenizerBytes() {
         core.uploads().clear(File.TOKENIZER);
+    }
+
+    // ---- parallel uploads (chunk id × 2,000,000 = offset) ----
+
+    @Override
+    public void putSafetensorsChunk(int id, byte[] chunk) {
+        core.uploads().putChunk(File.SAFETENSORS, id, chunk);
+    }
+
+    @Override
+    public void putConfigChunk(int id, byte[] chunk) {
+        core.uploads().putChunk(File.CONFIG, id, chunk);
+    }
+
+    @Override
+    public void putTokenizerChunk(int id, byte[] chunk) {
+        core.uploads().putChunk(File.TOKENIZER, id, chunk);
+    }
+
+    @Override
+    public int[] missingSafetensorsChunks(long totalBytes) {
+        return core.uploads().missingChunks(File.SAFETENSORS, totalBytes);
+    }
+
+    @Override
+    public int[] missingConfigChunks(long totalBytes) {
+        return core.uploads().missingChunks(File.CONFIG, totalBytes);
+    }
+
+    @Override
+    public int[] missingTokenizerChunks(long totalBytes) {
+        return core.uploads().missingChunks(File.TOKENIZER, totalBytes);
+    }
+
+    @Override
+    public UploadProgress finishSafetensorsUpload(long totalBytes) {
+        return core.finishUpload(File.SAFETENSORS, totalBytes);
+    }
+
+    @Override
+    public UploadProgress finishConfigUpload(long totalBytes) {
+        return core.finishUpload(File.CONFIG, totalBytes);
+    }
+
+    @Override
+    public UploadProgress finishTokenizerUpload(long totalBytes) {
+        return core.finishUpload(File.TOKENIZER, totalBytes);
     }
 
     /** Kept for the original upload sequence: appended bytes are already in stable memory. */

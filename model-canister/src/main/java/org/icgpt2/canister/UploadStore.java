@@ -1,6 +1,7 @@
 package org.icgpt2.canister;
 
 import java.util.Arrays;
+import java.util.function.LongSupplier;
 import org.icgpt2.ic.StableStorage;
 import org.icgpt2.ic.UserError;
 
@@ -10,10 +11,18 @@ import org.icgpt2.ic.UserError;
  * nothing. The header holds each file's length and running SHA-256, the set-up flags, the authorized
  * principals, and for each file the length and SHA-256 of the version last set up.
  *
+ * <p>A file arrives either appended in order ({@link #append}) or in parallel chunks ({@link #putChunk}, as
+ * ic-file-uploader --parallel sends them): chunk {@code id} holds the file's bytes from {@code id × CHUNK_BYTES},
+ * every chunk but the last {@link #CHUNK_BYTES} long, in any order. A chunk table per file records the length of
+ * each chunk received; {@link #finishChunks} checks that the chunks make the whole file, then hashes it into the
+ * same running SHA-256 as appends, over several calls when one call's budget does not cover it. Until then the
+ * file's length is what has been hashed.
+ *
  * <pre>
  * [0, 4 KiB)          header
  * [4 KiB, 64 KiB)     usage policy and ledger (length-prefixed)
- * [64 KiB, 1 MiB)     config.json
+ * [64 KiB, 128 KiB)   chunk tables (config, tokenizer, safetensors): chunks received, then one int per chunk
+ * [128 KiB, 1 MiB)    config.json
  * [1 MiB, 32 MiB)     tokenizer.json
  * [32 MiB, 8 GiB)     model.safetensors
  * </pre>
@@ -24,7 +33,7 @@ import org.icgpt2.ic.UserError;
  */
 final class UploadStore {
     enum File {
-        CONFIG("config", 64L << 10, 1L << 20),
+        CONFIG("config", 128L << 10, 1L << 20),
         TOKENIZER("tokenizer", 1L << 20, 32L << 20),
         SAFETENSORS("safetensors", 32L << 20, 8L << 30);
 
@@ -41,11 +50,23 @@ final class UploadStore {
         long capacity() {
             return end - start;
         }
+
+        /** The most chunks the region holds. */
+        int maxChunks() {
+            return (int) ((capacity() + CHUNK_BYTES - 1) / CHUNK_BYTES);
+        }
     }
+
+    /** A parallel upload's chunk: chunk id × CHUNK_BYTES is the offset of its bytes (ic-file-uploader's size). */
+    static final int CHUNK_BYTES = 2_000_000;
+    /** Bytes read from stable memory and hashed at a time while finishing a parallel upload. */
+    private static final int HASH_BLOCK_BYTES = 1 << 16;
+    /** The chunk tables (about 17 KiB for the three regions) sit between the usage area and config.json. */
+    private static final long CHUNK_TABLES_AT = 64 << 10;
 
     static final int MAX_AUTHORIZED = 64;
     private static final long USAGE_AT = 4096;
-    /** The most bytes of saved usage: a length, then the bytes, before config.json's region. */
+    /** The most bytes of saved usage: a length, then the bytes, before the chunk tables. */
     static final int MAX_USAGE_BYTES = (int) (64 * 1024 - USAGE_AT) - 4;
     static final int MAX_PRINCIPAL_BYTES = 29;
 
@@ -75,6 +96,7 @@ final class UploadStore {
     /** The header is small: it is read once per message that needs it and written back whole. */
     private final byte[] header = new byte[HEADER_BYTES];
     private final Sha256 digest = new Sha256();
+    private final byte[] word = new byte[4];
 
     /** Reads the header from stable memory, creating an empty one on a fresh canister. */
     UploadStore(StableStorage storage) {
@@ -203,6 +225,7 @@ final class UploadStore {
 
     /** Appends {@code bytes} to the file's region, updating its length and digest. */
     void append(File file, byte[] bytes) {
+        requireNoChunks(file);
         int record = recordAt(file);
         digest.loadFrom(header, record);
         long start = stagedStart(file);
@@ -220,6 +243,7 @@ final class UploadStore {
 
     /** For the original upload sequence's store_* and load_* calls, which only confirm that bytes arrived. */
     void requireUploaded(File file) {
+        requireNoChunks(file);
         if (length(file) == 0) {
             throw new UserError("no " + file.label + " bytes uploaded yet");
         }
@@ -234,6 +258,200 @@ final class UploadStore {
         digest.reset();
         digest.saveTo(header, recordAt(file));
         flush();
+        clearChunkTable(file);
+    }
+
+    // ---- parallel chunks ----
+
+    /**
+     * Writes chunk {@code id} (a nat32: negative here means 2^31 or more) straight to its place in the file's region;
+     * a chunk sent again replaces itself. Refused: ids beyond the region, empty or oversized chunks, chunks over bytes
+     * already hashed by {@link #finishChunks}, and chunks of a file that holds appended bytes.
+     */
+    void putChunk(File file, int id, byte[] bytes) {
+        long offset = (long) id * CHUNK_BYTES;
+        long start = stagedStart(file);
+        if (id < 0 || start + offset + bytes.length > file.end) {
+            throw new UserError(file.label + " chunk " + Integer.toUnsignedString(id) + " lies beyond the file's region of "
+                    + (file.end - start) + " bytes (chunks of " + CHUNK_BYTES + " bytes"
+                    + (start == file.start ? "" : ", while the set-up version is kept") + ")");
+        }
+        if (bytes.length == 0 || bytes.length > CHUNK_BYTES) {
+            throw new UserError("a chunk holds 1 to " + CHUNK_BYTES + " bytes, not " + bytes.length);
+        }
+        long hashed = length(file);
+        int received = chunksReceived(file);
+        if (received == 0 && hashed > 0) {
+            throw new UserError(file.label + " holds " + hashed + " bytes already: clear_" + file.label
+                    + "_bytes before sending chunks");
+        }
+        if (offset < hashed) {
+            throw new UserError(file.label + " chunk " + id + " is already hashed by finish_" + file.label
+                    + "_upload; clear_" + file.label + "_bytes to start over");
+        }
+        storage.ensureCapacity(start + offset + bytes.length);
+        storage.write(start + offset, bytes, 0, bytes.length);
+        if (chunkLength(file, id) == 0) {
+            writeInt(chunkTableAt(file), received + 1);
+        }
+        writeInt(chunkTableAt(file) + 4 + 4L * id, bytes.length);
+    }
+
+    /**
+     * The chunks that a file of {@code total} bytes still lacks, in order: absent, or of the wrong length (every chunk
+     * but the last holds {@link #CHUNK_BYTES}). None when the file is complete, however it arrived.
+     */
+    int[] missingChunks(File file, long total) {
+        int count = chunkCount(file, total);
+        if (chunksReceived(file) == 0) {
+            return length(file) == total ? new int[0] : range(count);
+        }
+        int[] lengths = chunkLengths(file);
+        int[] missing = new int[count];
+        int n = 0;
+        for (int id = 0; id < count; id++) {
+            if (lengths[id] != expectedLength(id, count, total)) {
+                missing[n++] = id;
+            }
+        }
+        return Arrays.copyOf(missing, n);
+    }
+
+    /** Where finishing a parallel upload stands: the bytes hashed of {@code total}, and the digest once done. */
+    record Finish(long hashedBytes, long totalBytes, byte[] sha256) {
+        boolean done() {
+            return sha256 != null;
+        }
+    }
+
+    /**
+     * Checks that the chunks received make a file of {@code total} bytes (every chunk present with its length, none
+     * beyond), then hashes it on from where the last call stopped, until {@code instructions} passes {@code budget}.
+     * When the whole file is hashed the chunk table is cleared: the file is then complete, as if appended.
+     */
+    Finish finishChunks(File file, long total, LongSupplier instructions, long budget) {
+        int count = chunkCount(file, total);
+        if (chunksReceived(file) == 0) {
+            long length = length(file);
+            if (length == total) {
+                return new Finish(total, total, sha256(file));
+            }
+            throw new UserError("no " + file.label + " chunks received (put_" + file.label + "_chunk), and " + length
+                    + " of " + total + " bytes appended");
+        }
+        int[] missing = missingChunks(file, total);
+        if (missing.length > 0) {
+            StringBuilder ids = new StringBuilder();
+            for (int i = 0; i < Math.min(missing.length, 10); i++) {
+                ids.append(i == 0 ? "" : ", ").append(missing[i]);
+            }
+            throw new UserError(file.label + ": " + missing.length + " of " + count + " chunks missing or of the wrong length ("
+                    + ids + (missing.length > 10 ? ", …" : "") + "): send them again");
+        }
+        int[] lengths = chunkLengths(file);
+        for (int id = count; id < lengths.length; id++) {
+            if (lengths[id] != 0) {
+                throw new UserError(file.label + " chunk " + id + " lies beyond the " + count + " chunks of a " + total
+                        + "-byte file: clear_" + file.label + "_bytes and upload again");
+            }
+        }
+        int record = recordAt(file);
+        digest.loadFrom(header, record);
+        byte[] block = new byte[HASH_BLOCK_BYTES];
+        long at = digest.length();
+        while (at < total && instructions.getAsLong() < budget) {
+            int len = (int) Math.min(HASH_BLOCK_BYTES, total - at);
+            storage.read(stagedStart(file) + at, block, 0, len);
+            digest.update(block, 0, len);
+            at += len;
+        }
+        digest.saveTo(header, record);
+        flush();
+        if (at < total) {
+            return new Finish(at, total, null);
+        }
+        clearChunkTable(file);
+        return new Finish(total, total, digest.digest());
+    }
+
+    private void requireNoChunks(File file) {
+        if (chunksReceived(file) > 0) {
+            throw new UserError("a parallel upload of " + file.label + " is under way: finish_" + file.label
+                    + "_upload(total bytes) completes it, clear_" + file.label + "_bytes drops it");
+        }
+    }
+
+    /** The number of chunks of a {@code total}-byte file; the total must fit the file's region. */
+    private static int chunkCount(File file, long total) {
+        if (total <= 0 || total > file.capacity()) {
+            throw new UserError(file.label + " holds 1 to " + file.capacity() + " bytes, not " + total);
+        }
+        return (int) ((total + CHUNK_BYTES - 1) / CHUNK_BYTES);
+    }
+
+    private static int expectedLength(int id, int count, long total) {
+        return id < count - 1 ? CHUNK_BYTES : (int) (total - (long) (count - 1) * CHUNK_BYTES);
+    }
+
+    private static int[] range(int count) {
+        int[] ids = new int[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = i;
+        }
+        return ids;
+    }
+
+    /** A file's chunk table: the number of chunks received, then each chunk's length (0: not received). */
+    private static long chunkTableAt(File file) {
+        long at = CHUNK_TABLES_AT;
+        for (File before : File.values()) {
+            if (before == file) {
+                return at;
+            }
+            at += 4 + 4L * before.maxChunks();
+        }
+        throw new IllegalArgumentException(file.name());
+    }
+
+    private int chunksReceived(File file) {
+        return readInt(chunkTableAt(file));
+    }
+
+    private int chunkLength(File file, int id) {
+        return readInt(chunkTableAt(file) + 4 + 4L * id);
+    }
+
+    private int[] chunkLengths(File file) {
+        byte[] table = new byte[4 * file.maxChunks()];
+        storage.read(chunkTableAt(file) + 4, table, 0, table.length);
+        int[] lengths = new int[file.maxChunks()];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = getInt(table, 4 * i);
+        }
+        return lengths;
+    }
+
+    private void clearChunkTable(File file) {
+        if (chunksReceived(file) > 0) {
+            storage.write(chunkTableAt(file), new byte[4 + 4 * file.maxChunks()], 0, 4 + 4 * file.maxChunks());
+        }
+    }
+
+    private int readInt(long at) {
+        storage.read(at, word, 0, 4);
+        return getInt(word, 0);
+    }
+
+    private void writeInt(long at, int value) {
+        word[0] = (byte) (value >>> 24);
+        word[1] = (byte) (value >>> 16);
+        word[2] = (byte) (value >>> 8);
+        word[3] = (byte) value;
+        storage.write(at, word, 0, 4);
+    }
+
+    private static int getInt(byte[] bytes, int at) {
+        return (bytes[at] & 0xff) << 24 | (bytes[at + 1] & 0xff) << 16 | (bytes[at + 2] & 0xff) << 8 | (bytes[at + 3] & 0xff);
     }
 
     /** Saves the usage policy and ledger (at most {@link #MAX_USAGE_BYTES}). */

@@ -14,6 +14,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.icgpt2.canister.ModelInterface.ModelInfo;
 import org.icgpt2.canister.ModelInterface.Precision;
 import org.icgpt2.canister.ModelInterface.SamplingSettings;
@@ -21,6 +24,7 @@ import org.icgpt2.canister.ModelInterface.Status;
 import org.icgpt2.canister.ModelInterface.StopReason;
 import org.icgpt2.canister.ModelInterface.TurnProgress;
 import org.icgpt2.canister.ModelInterface.TurnRequest;
+import org.icgpt2.canister.ModelInterface.UploadProgress;
 import org.icgpt2.canister.UploadStore.File;
 import org.icgpt2.gpt2.JavaKernels;
 import org.icgpt2.gpt2.TestFiles;
@@ -58,11 +62,22 @@ class CanisterCoreTest {
 
     /** A canister on the JVM: its stable memory, and the core over it that an upgrade replaces. */
     private final class JvmCanister {
+        private final LongSupplier instructions;
         ByteArrayStableStorage storage = new ByteArrayStableStorage(MAX_STABLE_BYTES);
-        CanisterCore core = newCore();
+        CanisterCore core;
+
+        JvmCanister() {
+            this(() -> 0);
+        }
+
+        /** {@code instructions} stands for the current message's instruction counter. */
+        JvmCanister(LongSupplier instructions) {
+            this.instructions = instructions;
+            core = newCore();
+        }
 
         private CanisterCore newCore() {
-            return new CanisterCore(storage, new JavaKernels(), () -> 0, () -> 42, p -> Arrays.equals(p, CONTROLLER),
+            return new CanisterCore(storage, new JavaKernels(), instructions, () -> 42, p -> Arrays.equals(p, CONTROLLER),
                     () -> Runtime.getRuntime().maxMemory(), new byte[]{42});
         }
 
@@ -307,5 +322,120 @@ class CanisterCoreTest {
         canister.core.endSession(STRANGER, session);
         assertEquals(0, canister.core.status().sessions());
         assertThrows(UserError.class, () -> canister.core.continueTurn(STRANGER, 0, session));
+    }
+
+    // ---- parallel chunks ----
+
+    private static final int CHUNK = UploadStore.CHUNK_BYTES;
+
+    private static byte[] randomBytes(int length, long seed) {
+        byte[] bytes = new byte[length];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static byte[] chunk(byte[] file, int id) {
+        return Arrays.copyOfRange(file, id * CHUNK, Math.min(file.length, (id + 1) * CHUNK));
+    }
+
+    @Test
+    void chunksInAnyOrderAndSentTwiceMakeTheFileWhoseHashIsFinishedOverSeveralCallsAcrossAnUpgrade() throws Exception {
+        // Each reading of the counter moves it on by 1 B instructions: under the 30 B budget a call hashes 29
+        // blocks of 64 KiB (the 30th reading is at the budget).
+        AtomicLong counter = new AtomicLong();
+        JvmCanister canister = new JvmCanister(() -> counter.addAndGet(1_000_000_000L));
+        byte[] file = randomBytes(3 * CHUNK + 12_345, 1);
+        UploadStore uploads = canister.core.uploads();
+        assertArrayEquals(new int[] {0, 1, 2, 3}, uploads.missingChunks(File.SAFETENSORS, file.length));
+        uploads.putChunk(File.SAFETENSORS, 1, randomBytes(CHUNK, 2)); // wrong bytes, replaced below
+        for (int id : new int[] {3, 1, 0, 2, 0}) {
+            uploads.putChunk(File.SAFETENSORS, id, chunk(file, id));
+        }
+        assertArrayEquals(new int[0], uploads.missingChunks(File.SAFETENSORS, file.length));
+        assertEquals(0, canister.core.status().safetensorsBytes(), "nothing is hashed before finishing");
+
+        counter.set(0);
+        UploadProgress first = canister.core.finishUpload(File.SAFETENSORS, file.length);
+        assertFalse(first.done());
+        assertNull(first.sha256());
+        final int perCall = 29 << 16;
+        assertEquals(perCall, first.hashedBytes());
+        assertEquals(first.hashedBytes(), canister.core.status().safetensorsBytes());
+
+        canister.upgrade(); // the chunk table and the running hash live in stable memory
+        UploadProgress progress = first;
+        int calls = 1;
+        while (!progress.done()) {
+            counter.set(0);
+            progress = canister.core.finishUpload(File.SAFETENSORS, file.length);
+            calls++;
+        }
+        assertEquals((file.length + perCall - 1) / perCall, calls);
+        assertArrayEquals(sha256(file), progress.sha256());
+        assertEquals(file.length, canister.core.status().safetensorsBytes());
+        assertArrayEquals(sha256(file), canister.core.status().safetensorsSha256());
+        byte[] stored = new byte[file.length];
+        canister.core.uploads().read(File.SAFETENSORS, 0, stored, 0, stored.length);
+        assertArrayEquals(file, stored);
+        // Done: finishing again answers the same; the sequential path's store_* accepts the file.
+        assertArrayEquals(sha256(file), canister.core.finishUpload(File.SAFETENSORS, file.length).sha256());
+        canister.core.uploads().requireUploaded(File.SAFETENSORS);
+    }
+
+    @Test
+    void missingShortOrSurplusChunksKeepTheFileUnfinishedAndAreNamed() {
+        JvmCanister canister = new JvmCanister();
+        UploadStore uploads = canister.core.uploads();
+        byte[] file = randomBytes(4 * CHUNK + 5, 3);
+        for (int id : new int[] {0, 2, 4}) {
+            uploads.putChunk(File.SAFETENSORS, id, chunk(file, id));
+        }
+        uploads.putChunk(File.SAFETENSORS, 3, Arrays.copyOf(chunk(file, 3), 100)); // short, and not the last
+        assertArrayEquals(new int[] {1, 3}, uploads.missingChunks(File.SAFETENSORS, file.length));
+        UserError missing = assertThrows(UserError.class, () -> canister.core.finishUpload(File.SAFETENSORS, file.length));
+        assertEquals("safetensors: 2 of 5 chunks missing or of the wrong length (1, 3): send them again", missing.getMessage());
+        // A chunk sent full where the total says the last one is short is wrong too.
+        assertArrayEquals(new int[] {1, 2}, uploads.missingChunks(File.SAFETENSORS, 3L * CHUNK - 1));
+
+        uploads.putChunk(File.SAFETENSORS, 1, chunk(file, 1));
+        uploads.putChunk(File.SAFETENSORS, 3, chunk(file, 3));
+        uploads.putChunk(File.SAFETENSORS, 7, new byte[] {1});
+        UserError beyond = assertThrows(UserError.class, () -> canister.core.finishUpload(File.SAFETENSORS, file.length));
+        assertTrue(beyond.getMessage().startsWith("safetensors chunk 7 lies beyond the 5 chunks"), beyond.getMessage());
+        assertEquals(0, canister.core.status().safetensorsBytes());
+
+        canister.core.uploads().clear(File.SAFETENSORS);
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4}, uploads.missingChunks(File.SAFETENSORS, file.length));
+    }
+
+    @Test
+    void chunksAndAppendsDoNotMixAndBadChunksChangeNothing() {
+        JvmCanister canister = new JvmCanister();
+        UploadStore uploads = canister.core.uploads();
+        uploads.append(File.TOKENIZER, new byte[] {1, 2, 3});
+        UserError appended = assertThrows(UserError.class, () -> uploads.putChunk(File.TOKENIZER, 0, new byte[] {1}));
+        assertEquals("tokenizer holds 3 bytes already: clear_tokenizer_bytes before sending chunks", appended.getMessage());
+        assertArrayEquals(new int[] {0}, uploads.missingChunks(File.TOKENIZER, 10));
+        assertArrayEquals(new int[0], uploads.missingChunks(File.TOKENIZER, 3));
+
+        uploads.putChunk(File.CONFIG, 0, new byte[] {'{', '}'});
+        assertThrows(UserError.class, () -> uploads.append(File.CONFIG, new byte[] {1}));
+        assertThrows(UserError.class, () -> uploads.requireUploaded(File.CONFIG));
+        byte[] before = canister.storage.snapshot();
+        for (Runnable bad : List.<Runnable>of(
+                () -> uploads.putChunk(File.CONFIG, 1, new byte[] {1}),
+                () -> uploads.putChunk(File.CONFIG, 0, new byte[(int) File.CONFIG.capacity() + 1]),
+                () -> uploads.putChunk(File.SAFETENSORS, -1, new byte[] {1}),
+                () -> uploads.putChunk(File.SAFETENSORS, File.SAFETENSORS.maxChunks(), new byte[] {1}),
+                () -> uploads.putChunk(File.SAFETENSORS, 0, new byte[0]),
+                () -> uploads.putChunk(File.SAFETENSORS, 0, new byte[CHUNK + 1]),
+                () -> uploads.missingChunks(File.SAFETENSORS, File.SAFETENSORS.capacity() + 1),
+                () -> uploads.missingChunks(File.SAFETENSORS, 0))) {
+            assertThrows(UserError.class, bad::run);
+        }
+        assertArrayEquals(before, canister.storage.snapshot(), "refused chunks leave stable memory as it was");
+        assertEquals("[2, 2]", Arrays.toString(new long[] {
+            canister.core.finishUpload(File.CONFIG, 2).totalBytes(), canister.core.status().configBytes()}));
+        uploads.append(File.SAFETENSORS, new byte[] {5}); // the other files are unaffected
     }
 }
