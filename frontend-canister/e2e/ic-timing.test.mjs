@@ -46,7 +46,7 @@ async function canisterStatus() {
 /** Calls of the replica's instruction log to the model canister's turn methods. */
 async function turnCalls() {
   const messages = await (await fetch(new URL('/_/messages', CHAT_URL))).json();
-  return messages.filter((m) => m.method === 'start_turn' || m.method === 'continue_turn');
+  return messages.filter((m) => m.kind === 'update' && (m.method === 'start_turn' || m.method === 'continue_turn'));
 }
 
 /** Update calls the page has sent and not yet had answered (the v3 call endpoint answers once certified). */
@@ -84,7 +84,7 @@ test('the first words appear before the answer is complete (default call budgets
       return text ? { outcome: answer.getAttribute('data-outcome'), length: text.length } : null;
     },
     null,
-    { timeout: 120_000, polling: 'mutation' },
+    { timeout: 120_000, polling: 'raf' },
   );
   const firstWords = await first.jsonValue();
   const firstWordsAt = (await simulatedTime()).seconds;

@@ -1,8 +1,9 @@
 // Runs the end-to-end scenarios against the real model canister: two local replicas (local-replica/) serve the built
 // page (dist/) next to model.wasm, one with a tiny random model uploaded and one without.
 //
-//   node e2e/run-local.mjs [test files…]   # default: every e2e/*.test.mjs, then e2e/ic-timing.test.mjs once more
-//                                          # on a replica with the mainnet timing model (see TIMED_RUN)
+//   node e2e/run-local.mjs [test files…]   # default: every e2e/*.test.mjs; e2e/ic-timing.test.mjs (named or by
+//                                          # default) runs afterwards on a replica with the mainnet timing model
+//                                          # (see TIMED_RUN)
 //   node e2e/run-local.mjs --serve         # only print {"loaded","unloaded"} URLs and keep serving
 //   node e2e/run-local.mjs --ic-timing mainnet [--time-scale X] …   # update calls take the IC mainnet's time
 //                                          # (local-replica's icTiming; the tests see E2E_IC_TIMING and E2E_TIME_SCALE)
@@ -11,6 +12,7 @@
 // local-replica/, and python3 with numpy for scripts/make-random-model. `npm run e2e:local` builds the page first.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { icTimingOption } from '../../local-replica/index.mjs';
 import { modelFiles, randomModel, setUp, uploadModel } from '../../model-canister/src/test/node/canister/support.mjs';
 
 const frontendDir = fileURLToPath(new URL('..', import.meta.url));
@@ -52,7 +54,7 @@ async function servePage({ model, timing }) {
   const env = await setUp({ serveDir: distDir });
   env.replica.setNames({ model: env.canisterId.toText() });
   if (model) await uploadModel(env.actor, modelFiles(model));
-  if (timing) env.replica.setIcTiming(timing);
+  if (timing) env.replica.setIcTiming(icTimingOption(timing));
   return env;
 }
 
@@ -77,14 +79,20 @@ if (args.includes('--serve')) {
   console.log(JSON.stringify({ loaded: loaded.url, unloaded: unloaded.url }));
   process.on('SIGINT', () => closeAll().then(() => process.exit(0)));
 } else {
-  let code = await runTests(args, {
-    CHAT_URL: loaded.url,
-    CHAT_URL_UNLOADED: unloaded.url,
-    E2E_MODEL_DIR: modelDir,
-    ...timingEnv(icTiming),
-  });
+  // Without --ic-timing the timing scenarios get the timed pass only (in the first they would skip).
+  const timedPass = !icTiming && (args.length === 0 || TIMED_RUN.tests.some((file) => args.includes(file)));
+  const firstPass = timedPass ? args.filter((file) => !TIMED_RUN.tests.includes(file)) : args;
+  let code =
+    args.length > 0 && firstPass.length === 0
+      ? 0
+      : await runTests(firstPass, {
+          CHAT_URL: loaded.url,
+          CHAT_URL_UNLOADED: unloaded.url,
+          E2E_MODEL_DIR: modelDir,
+          ...timingEnv(icTiming),
+        });
   await closeAll();
-  if (code === 0 && !icTiming && args.length === 0) {
+  if (code === 0 && timedPass) {
     const timed = await servePage({ model: randomModel(TIMED_RUN.modelSpec), timing: TIMED_RUN.icTiming });
     code = await runTests(TIMED_RUN.tests, { CHAT_URL: timed.url, ...timingEnv(TIMED_RUN.icTiming) });
     await timed.close();
