@@ -92,9 +92,10 @@ if (args.includes('--serve')) {
           ...timingEnv(icTiming),
         });
   await closeAll();
-  if (code === 0 && timedPass) {
+  // Runs even after a failed first pass, so one run reports both.
+  if (timedPass) {
     const timed = await servePage({ model: randomModel(TIMED_RUN.modelSpec), timing: TIMED_RUN.icTiming });
-    code = await runTests(TIMED_RUN.tests, { CHAT_URL: timed.url, ...timingEnv(TIMED_RUN.icTiming) });
+    code = (await runTests(TIMED_RUN.tests, { CHAT_URL: timed.url, ...timingEnv(TIMED_RUN.icTiming) })) || code;
     await timed.close();
   }
   process.exit(code);
