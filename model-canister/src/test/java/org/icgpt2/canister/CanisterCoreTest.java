@@ -375,7 +375,7 @@ class CanisterCoreTest {
         assertEquals(file.length, canister.core.status().safetensorsBytes());
         assertArrayEquals(sha256(file), canister.core.status().safetensorsSha256());
         byte[] stored = new byte[file.length];
-        canister.core.uploads().read(File.SAFETENSORS, 0, stored, 0, stored.length);
+        canister.core.uploads().staged().read(File.SAFETENSORS, 0, stored, 0, stored.length);
         assertArrayEquals(file, stored);
         // Done: finishing again answers the same; the sequential path's store_* accepts the file.
         assertArrayEquals(sha256(file), canister.core.finishUpload(File.SAFETENSORS, file.length).sha256());
