@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseFlags, positiveInteger } from '../cli.mjs';
-import { deployLocal } from '../deploy.mjs';
+import { deployLocalFleet } from '../fleet.mjs';
 import { loadProjectIdentity } from '../identity.mjs';
 import { startBackgroundReplica, stopBackgroundReplica } from '../local-replica.mjs';
 import { uploadModelWithAgent } from '../model-upload.mjs';
@@ -14,13 +14,15 @@ import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { run } from '../process.mjs';
 import { DEMO_SHAPE, ensureRandomModel } from '../random-model.mjs';
 
-const USAGE = `usage: scripts/dev [--no-build]      build, start the local replica, deploy, upload the model, print the chat URL
-       scripts/dev stop                stop the local replica
+const USAGE = `usage: scripts/dev [--no-build] [--replicas N]   build, start the local replica, deploy, upload the model,
+                                               print the chat URL
+       scripts/dev stop                        stop the local replica
 
 The replica listens on $PORT (default 4943), keeps its state in .state/replica (log .state/replica.log) and serves
 frontend-canister/dist. The model comes from lib/model/ when lib/model/model.safetensors exists (scripts/download-model),
 otherwise a small random demo model is generated into .state/demo-model. Re-running reuses the running replica and
-skips files already uploaded.`;
+skips files already uploaded. --replicas N (default 1) deploys a fleet of N model canisters (model, model_1, …),
+each holding the model; the page spreads its conversations over them.`;
 
 const FRONTEND_DIR = path.join(REPO_ROOT, 'frontend-canister');
 const REAL_MODEL_DIR = path.join(REPO_ROOT, 'lib', 'model');
@@ -48,7 +50,12 @@ async function modelDir(paths) {
 }
 
 export async function main(argv) {
-  const { values, positionals } = parseFlags(argv, { usage: USAGE, positionals: true, options: { 'no-build': { type: 'boolean', default: false } } });
+  const { values, positionals } = parseFlags(argv, {
+    usage: USAGE,
+    positionals: true,
+    options: { 'no-build': { type: 'boolean', default: false }, replicas: { type: 'string', default: '1' } },
+  });
+  const replicas = positiveInteger(values.replicas, '--replicas');
   const paths = statePaths();
   if (positionals[0] === 'stop') {
     process.stderr.write((await stopBackgroundReplica()) ? 'Local replica stopped.\n' : 'No local replica was running.\n');
@@ -65,17 +72,22 @@ export async function main(argv) {
   const { url, reused } = await startBackgroundReplica({ port, serveDir });
   process.stderr.write(`${reused ? 'Reusing the running' : 'Started the'} local replica at ${url} (log: ${path.relative(REPO_ROOT, paths.replicaLog)})\n`);
 
-  step('Deploying the model canister');
+  step(replicas === 1 ? 'Deploying the model canister' : `Deploying ${replicas} model canisters`);
   const network = resolveNetwork(url);
   const agent = await createAgent(network, loadProjectIdentity());
-  const { canisterId, action } = await deployLocal({ agent, url, name: 'model', wasm: fs.readFileSync(MODEL_WASM) });
-  process.stderr.write(`model: ${canisterId} (${action})\n`);
+  const fleet = await deployLocalFleet({
+    agent, url, replicas, wasm: fs.readFileSync(MODEL_WASM),
+    onDeployed: ({ name, canisterId, action }) => process.stderr.write(`${name}: ${canisterId} (${action})\n`),
+  });
 
   const dir = await modelDir(paths);
-  step(`Uploading the model from ${path.relative(REPO_ROOT, dir)}`);
-  await uploadModelWithAgent({ agent, canisterId, dir });
+  for (const { name, canisterId } of fleet) {
+    step(`Uploading the model from ${path.relative(REPO_ROOT, dir)} to ${name}`);
+    await uploadModelWithAgent({ agent, canisterId, dir });
+  }
 
   const page = serveDir ? `${url}/` : null;
-  process.stdout.write(`\n${page ? `Chat: ${page}` : `No chat page (frontend-canister/ is missing); the model canister ${canisterId} answers at ${url}`}\n`
+  const ids = fleet.map(({ canisterId }) => canisterId).join(', ');
+  process.stdout.write(`\n${page ? `Chat: ${page}` : `No chat page (frontend-canister/ is missing); the model canister${fleet.length > 1 ? 's' : ''} ${ids} answer${fleet.length > 1 ? '' : 's'} at ${url}`}\n`
     + 'Stop the replica with: scripts/dev stop\n');
 }
