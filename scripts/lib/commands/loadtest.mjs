@@ -30,22 +30,22 @@ const CALIBRATION_PROMPT = 64;
 const CALIBRATION_TOKENS = 16;
 
 const USAGE = `usage: scripts/loadtest [--replicas N] [--users K] [--turns T] [--prompt-tokens P] [--max-new-tokens M]
-                        [--think S] [--shape demo|tiny|gpt2-small] [--time-scale X] [--stop-at S] [--seed N]
+                        [--think S] [--arrivals S] [--shape demo|tiny|gpt2-small] [--time-scale X] [--stop-at S] [--seed N]
                         [--label TEXT] [--json FILE]
 
 Starts a local replica in this process, deploys N model canisters (default 1) with a random model of --shape,
 then turns on the mainnet timing model (--time-scale X: simulated seconds run 1/X as fast; default 0.1) and lets
 K users (default 8), each its own identity and agent, chat: T turns (default 3) of P prompt tokens (default 24)
-and up to M new tokens (default 48), with about S simulated seconds of think time before each (default 3; the
-first staggers arrivals). A new conversation goes to the least busy canister and stays there; --stop-at S stops
-the first canister at simulated second S, and its conversations move to another canister and are replayed.
-Prints a Markdown table row; --json FILE writes the summary.
+and up to M new tokens (default 48). They arrive at random over the first --arrivals seconds (default 20) and
+think about S seconds before each follow-up (default 3). A new conversation goes to the least busy canister and
+stays there; --stop-at S stops the first canister at simulated second S, and its conversations move to another
+canister and are replayed there. Prints a Markdown table row; --json FILE writes the summary.
 
-With --shape demo or tiny (the default demo: quick, little memory) the timing is scaled to GPT-2 small: a
-calibration turn measures the model's instructions per generated and per prompt token, slices are made as much
-smaller as a generated token is cheaper than GPT-2 small's 0.26 B, prompts as much longer as reading a token is
-relatively cheaper, and every call gets a budget of ${SCALED_CALL_SLICES} slices (what the canister's adaptive schedule gives the
-first call of a short prompt). So rounds per turn are as for GPT-2 small. --shape gpt2-small runs the real shape
+With --shape demo or tiny (default demo: quick) the timing is scaled to GPT-2 small: a calibration turn measures
+the model's instructions per generated and per prompt token; slices are made as much smaller as a generated
+token is cheaper than GPT-2 small's 0.26 B, prompts as much longer as reading a token is relatively cheaper, and
+every call gets ${SCALED_CALL_SLICES} slices (what the canister's adaptive schedule gives the first call of a short prompt).
+So a turn takes about the rounds it takes with GPT-2 small. --shape gpt2-small runs the real shape
 (about 2 GiB of memory per canister).`;
 
 /** A seeded generator of floats in [0, 1) (mulberry32), so that runs with the same --seed think alike. */
@@ -90,6 +90,7 @@ export async function main(argv) {
       'prompt-tokens': { type: 'string', default: '24' },
       'max-new-tokens': { type: 'string', default: '48' },
       think: { type: 'string', default: '3' },
+      arrivals: { type: 'string', default: '20' },
       shape: { type: 'string', default: 'demo' },
       'time-scale': { type: 'string', default: '0.1' },
       'stop-at': { type: 'string' },
@@ -105,11 +106,14 @@ export async function main(argv) {
   const promptTokens = positiveInteger(values['prompt-tokens'], '--prompt-tokens');
   const maxNewTokens = positiveInteger(values['max-new-tokens'], '--max-new-tokens');
   const think = Number(values.think);
+  const arrivals = Number(values.arrivals);
   const timeScale = Number(values['time-scale']);
   const stopAt = values['stop-at'] === undefined ? null : Number(values['stop-at']);
   const shape = SHAPES[values.shape];
   if (!shape) throw new Error(`--shape must be one of ${Object.keys(SHAPES).join(', ')}\n${USAGE}`);
-  if (!(think >= 0) || !(timeScale > 0) || (stopAt !== null && !(stopAt >= 0))) throw new Error(`--think, --time-scale and --stop-at take non-negative numbers\n${USAGE}`);
+  if (![think, arrivals, stopAt ?? 0].every((n) => n >= 0) || !(timeScale > 0)) {
+    throw new Error(`--think, --arrivals, --time-scale and --stop-at take non-negative numbers\n${USAGE}`);
+  }
   if (stopAt !== null && replicas < 2) throw new Error('--stop-at needs --replicas 2 or more (the conversations move to another canister)');
   if (users > 256 || turns > 64) throw new Error('at most 256 users and 64 turns');
   if (!fs.existsSync(MODEL_WASM)) throw new Error(`${MODEL_WASM} is missing: build it (mvn -B -q package -DskipTests)`);
@@ -118,11 +122,11 @@ export async function main(argv) {
 
   const modelDir = path.join(statePaths().dir, `loadtest-model-${values.shape}`);
   if (await ensureRandomModel(modelDir, shape)) log(`Generated ${path.relative(REPO_ROOT, modelDir)}`);
-  const { startReplica } = await importLocalReplica();
+  const { startReplica, icTimingOption } = await importLocalReplica();
+  if (!icTimingOption) throw new Error('this local replica has no IC timing model (local-replica --ic-timing): the load test needs it');
   const local = await startReplica({ port: 0, log: () => {} });
   try {
     const { replica } = local;
-    if (typeof replica.setIcTiming !== 'function') throw new Error('this local replica has no IC timing model (local-replica --ic-timing): the load test needs it');
     const controller = await createAgent({ url: local.url, mainnet: false }, Ed25519KeyIdentity.generate());
     const wasm = fs.readFileSync(MODEL_WASM);
     const fleet = [];
@@ -145,7 +149,7 @@ export async function main(argv) {
       log(`Calibration: ${(cost.generated / 1e6).toFixed(1)} M instructions per generated token, ${(cost.prompt / 1e6).toFixed(1)} M per prompt token; `
         + `slices of ${(instructionsPerSlice / 1e6).toFixed(0)} M (GPT-2 small's 2 B × ${scale.toFixed(4)}), prompts of ${scaledPrompt} tokens for ${promptTokens}`);
     }
-    replica.setIcTiming({ preset: 'mainnet', timeScale, instructionsPerSlice });
+    replica.setIcTiming(icTimingOption({ preset: 'mainnet', timeScale, instructionsPerSlice }));
     const clock = () => replica.timing.seconds();
     const sleepUntil = async (at) => { while (clock() < at) await sleep(Math.max(5, Math.min(200, (at - clock()) * timeScale * 1000))); };
 
@@ -155,14 +159,14 @@ export async function main(argv) {
     for (let u = 0; u < users; u++) {
       const agent = await createAgent({ url: local.url, mainnet: false }, Ed25519KeyIdentity.generate());
       const members = await Promise.all(fleet.map(async (m) => ({ ...m, actor: await createModelActor(agent, m.canisterId) })));
-      const stagger = random() * think;
+      const arrival = random() * arrivals;
       const jitter = Array.from({ length: turns }, () => 0.5 + random());
       simulations.push(simulateUser({
         pick: (exclude) => leastBusy(members, loadOf, exclude, random),
         turns,
         promptIds: () => promptOf(random, scaledPrompt),
         settings: settingsOf(u + 1),
-        think: (turn) => (turn === 0 ? stagger : think * jitter[turn]),
+        think: (turn) => (turn === 0 ? arrival : think * jitter[turn]),
         clock,
         sleepUntil,
       }));
