@@ -6,18 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { saveCanisterId } from '../lib/canister-ids.mjs';
 import { deployLocalFleet, fleetNames, MAX_REPLICAS, resolveFleet } from '../lib/fleet.mjs';
-import { importLocalReplica } from '../lib/local-replica.mjs';
 import { createModelActor } from '../lib/model-canister.mjs';
 import { uploadModelWithAgent } from '../lib/model-upload.mjs';
-import { createAgent, DFX_LOCAL_URL } from '../lib/network.mjs';
+import { DFX_LOCAL_URL } from '../lib/network.mjs';
 import { MODEL_WASM } from '../lib/paths.mjs';
-import { ensureRandomModel } from '../lib/random-model.mjs';
+import { replicaWithTinyModel } from './replica-fixture.mjs';
 
 const IDS = ['lqy7q-dh777-77777-aaaaq-cai', 'ryjl3-tyaaa-aaaaa-aaaba-cai', 'rrkah-fqaaa-aaaaa-aaaaq-cai'];
-const TINY_SHAPE = { layers: 2, heads: 2, embd: 64, positions: 128, vocab: 50260 };
 const WASM = process.env.MODEL_WASM ?? MODEL_WASM;
 
 test('a fleet of N is model, model_1, … model_<N-1>; one canister is plain model', () => {
@@ -44,13 +41,7 @@ test('deploy a fleet of 2 on a local replica and upload the model to both; a re-
     t.skip(`${WASM} is missing (build it with mvn -B -q package -DskipTests)`);
     return;
   }
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-it-'));
-  const modelDir = path.join(work, 'model');
-  await ensureRandomModel(modelDir, TINY_SHAPE);
-  const { startReplica } = await importLocalReplica();
-  const local = await startReplica({ port: 0, log: () => {} });
-  t.after(() => local.close());
-  const agent = await createAgent({ url: local.url, mainnet: false }, Ed25519KeyIdentity.generate());
+  const { work, modelDir, local, agent } = await replicaWithTinyModel(t, 'fleet-it-');
   const stateDir = path.join(work, 'state');
   const wasm = fs.readFileSync(WASM);
   const deploy = () => deployLocalFleet({ agent, url: local.url, wasm, replicas: 2, stateDir });

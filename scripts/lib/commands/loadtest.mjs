@@ -149,7 +149,9 @@ export async function main(argv) {
       log(`Calibration: ${(cost.generated / 1e6).toFixed(1)} M instructions per generated token, ${(cost.prompt / 1e6).toFixed(1)} M per prompt token; `
         + `slices of ${(instructionsPerSlice / 1e6).toFixed(0)} M (GPT-2 small's 2 B × ${scale.toFixed(4)}), prompts of ${scaledPrompt} tokens for ${promptTokens}`);
     }
-    replica.setIcTiming(icTimingOption({ preset: 'mainnet', timeScale, instructionsPerSlice }));
+    // Replies reach the users when certified, never as 202 + polling: the agent polls in real time, which the time
+    // scale would stretch tenfold.
+    replica.setIcTiming(icTimingOption({ preset: 'mainnet', timeScale, instructionsPerSlice, syncCallTimeoutSeconds: Infinity }));
     const clock = () => replica.timing.seconds();
     const sleepUntil = async (at) => { while (clock() < at) await sleep(Math.max(5, Math.min(200, (at - clock()) * timeScale * 1000))); };
 
