@@ -19,34 +19,40 @@ import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { DEMO_SHAPE, ensureRandomModel, GPT2_SMALL_SHAPE } from '../random-model.mjs';
 import { sleep } from '../retry.mjs';
 
-const SHAPES = { tiny: { layers: 2, heads: 2, embd: 64, positions: 1024, vocab: 50260 }, demo: DEMO_SHAPE, 'gpt2-small': GPT2_SMALL_SHAPE };
+/** tiny: the cheapest to run; its long context holds the long prompts that stand for GPT-2 small's (see USAGE). */
+const SHAPES = { tiny: { layers: 2, heads: 2, embd: 64, positions: 4096, vocab: 50260 }, demo: DEMO_SHAPE, 'gpt2-small': GPT2_SMALL_SHAPE };
 
 /** GPT-2 small in f32 (docs/benchmark.md): instructions per generated token (context ≤ 64) and per prompt token. */
 const GPT2_SMALL_TOKEN = { generated: 0.26e9, prompt: 0.17e9 };
 const MAINNET_SLICE = 2e9;
-/** Calls of a scaled run get this many slices (the adaptive schedule's first call for a short prompt). */
+/** Calls of a scaled run get this many slices (the adaptive schedule's first call for a short prompt)... */
 const SCALED_CALL_SLICES = 3;
+/** ...less what the canister's adaptive schedule keeps for the reply (its REPLY_RESERVE, 50 M of 2 B). */
+const REPLY_RESERVE_SHARE = 0.025;
+/** A prompt as long as the context of GPT-2 small's reference cost per generated token (≤ 64). */
 const CALIBRATION_PROMPT = 64;
+const SAMPLING = { temperature: 1, top_k: 40, top_p: 1 };
 const CALIBRATION_TOKENS = 16;
 
 const USAGE = `usage: scripts/loadtest [--replicas N] [--users K] [--turns T] [--prompt-tokens P] [--max-new-tokens M]
-                        [--think S] [--arrivals S] [--shape demo|tiny|gpt2-small] [--time-scale X] [--stop-at S] [--seed N]
+                        [--think S] [--arrivals S] [--shape tiny|demo|gpt2-small] [--time-scale X] [--stop-at S] [--seed N]
                         [--label TEXT] [--json FILE]
 
 Starts a local replica in this process, deploys N model canisters (default 1) with a random model of --shape,
-then turns on the mainnet timing model (--time-scale X: simulated seconds run 1/X as fast; default 0.1) and lets
+then turns on the mainnet timing model (--time-scale X: simulated seconds run 1/X as fast; default 1, since under
+a smaller X the users' own work, signing calls and verifying certificates, counts 1/X times over) and lets
 K users (default 8), each its own identity and agent, chat: T turns (default 3) of P prompt tokens (default 24)
 and up to M new tokens (default 48). They arrive at random over the first --arrivals seconds (default 20) and
 think about S seconds before each follow-up (default 3). A new conversation goes to the least busy canister and
 stays there; --stop-at S stops the first canister at simulated second S, and its conversations move to another
 canister and are replayed there. Prints a Markdown table row; --json FILE writes the summary.
 
-With --shape demo or tiny (default demo: quick) the timing is scaled to GPT-2 small: a calibration turn measures
-the model's instructions per generated and per prompt token; slices are made as much smaller as a generated
-token is cheaper than GPT-2 small's 0.26 B, prompts as much longer as reading a token is relatively cheaper, and
-every call gets ${SCALED_CALL_SLICES} slices (what the canister's adaptive schedule gives the first call of a short prompt).
-So a turn takes about the rounds it takes with GPT-2 small. --shape gpt2-small runs the real shape
-(about 2 GiB of memory per canister).`;
+With --shape tiny (the default: 2 layers of 64) or demo the timing is scaled to GPT-2 small: a calibration
+turn measures the model's instructions per generated and per prompt token; slices are made as much smaller as a
+generated token is cheaper than GPT-2 small's 0.26 B, prompts as much longer as reading a token is relatively
+cheaper, and every call gets ${SCALED_CALL_SLICES} slices (what the canister's adaptive schedule gives the first
+call of a short prompt). So a turn takes about the rounds it takes with GPT-2 small. --shape gpt2-small runs the
+real shape (about 2 GiB of memory per canister).`;
 
 /** A seeded generator of floats in [0, 1) (mulberry32), so that runs with the same --seed think alike. */
 function seededRandom(seed) {
@@ -63,12 +69,15 @@ function seededRandom(seed) {
 /** Token ids that are ordinary words of GPT-2's vocabulary (no special or stop tokens). */
 const promptOf = (random, length) => Array.from({ length }, () => 1000 + Math.floor(random() * 20000));
 
-/** Instructions per generated and per prompt token of the canister's model, from two turns of known size. */
-async function calibrate(actor, random) {
+/**
+ * Instructions per generated and per prompt token of the canister's model, from two turns of known size with the
+ * load test's sampling (top-k over the vocabulary costs a small model as much as a layer).
+ */
+async function calibrate(actor, random, sampling) {
   const turn = async (maxNewTokens) => {
     const progress = unwrap(await actor.start_turn({
       session_id: [], prompt: '', prompt_ids: [Uint32Array.from(promptOf(random, CALIBRATION_PROMPT))],
-      settings: { max_new_tokens: maxNewTokens, temperature: 0, top_k: 0, top_p: 1, seed: 0n, call_budget: [] },
+      settings: { ...sampling, max_new_tokens: maxNewTokens, seed: 0n, call_budget: [] },
     }), 'start_turn');
     if (!progress.done || progress.generated_tokens !== maxNewTokens) throw new Error('the calibration turn did not finish in one call');
     unwrap(await actor.end_session(progress.session_id), 'end_session');
@@ -91,8 +100,8 @@ export async function main(argv) {
       'max-new-tokens': { type: 'string', default: '48' },
       think: { type: 'string', default: '3' },
       arrivals: { type: 'string', default: '20' },
-      shape: { type: 'string', default: 'demo' },
-      'time-scale': { type: 'string', default: '0.1' },
+      shape: { type: 'string', default: 'tiny' },
+      'time-scale': { type: 'string', default: '1' },
       'stop-at': { type: 'string' },
       seed: { type: 'string', default: '1' },
       label: { type: 'string' },
@@ -141,11 +150,11 @@ export async function main(argv) {
     let scaledPrompt = promptTokens;
     let callBudget = [];
     if (values.shape !== 'gpt2-small') {
-      const cost = await calibrate(await createModelActor(controller, fleet[0].canisterId), random);
+      const cost = await calibrate(await createModelActor(controller, fleet[0].canisterId), random, SAMPLING);
       const scale = cost.generated / GPT2_SMALL_TOKEN.generated;
       instructionsPerSlice = Math.round(MAINNET_SLICE * scale);
       scaledPrompt = Math.max(1, Math.round(promptTokens * (GPT2_SMALL_TOKEN.prompt * scale) / cost.prompt));
-      callBudget = [BigInt(SCALED_CALL_SLICES * instructionsPerSlice)];
+      callBudget = [BigInt(Math.round((SCALED_CALL_SLICES - REPLY_RESERVE_SHARE) * instructionsPerSlice))];
       log(`Calibration: ${(cost.generated / 1e6).toFixed(1)} M instructions per generated token, ${(cost.prompt / 1e6).toFixed(1)} M per prompt token; `
         + `slices of ${(instructionsPerSlice / 1e6).toFixed(0)} M (GPT-2 small's 2 B × ${scale.toFixed(4)}), prompts of ${scaledPrompt} tokens for ${promptTokens}`);
     }
@@ -156,7 +165,7 @@ export async function main(argv) {
     const sleepUntil = async (at) => { while (clock() < at) await sleep(Math.max(5, Math.min(200, (at - clock()) * timeScale * 1000))); };
 
     const loadOf = async ({ actor }) => ({ activeTurns: 0, sessions: (await actor.status()).sessions });
-    const settingsOf = (seed) => ({ max_new_tokens: maxNewTokens, temperature: 1, top_k: 40, top_p: 1, seed: BigInt(seed), call_budget: callBudget });
+    const settingsOf = (seed) => ({ ...SAMPLING, max_new_tokens: maxNewTokens, seed: BigInt(seed), call_budget: callBudget });
     const simulations = [];
     for (let u = 0; u < users; u++) {
       const agent = await createAgent({ url: local.url, mainnet: false }, Ed25519KeyIdentity.generate());
