@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// Generates model-canister/src/main/wat/kernels.wat (the hand-designed SIMD kernels; the loops are unrolled
-// too far to write by hand). Run `node scripts/gen-kernels.mjs` after editing; the node tests check that the
-// committed .wat matches this generator's output.
+// Generates the hand-designed SIMD kernels (kernels.wat; the loops are unrolled too far to write by hand). The
+// Maven build runs it into model-canister/target/kernels.wat and refuses output whose SHA-256 differs from the
+// pin in model-canister/src/main/wat/kernels.wat.sha256, so a change of the kernels is always deliberate:
+// after editing the generator, run the node tests of the kernels, then write the new hash into the pin.
+// Usage: gen-kernels.mjs [--output=<kernels.wat>] [--pinned-sha256=<file>]   (defaults: the build's paths)
 //
-// Costs quoted below are IC instruction-metering units (shared/reference/ic-platform.md §4): local.get/set/tee 1,
-// i32 arithmetic 1, v128.load/store (any kind) 1, f32x4.add/mul 2, f32.add/mul 2, br_if/br_table/if 2,
-// extract_lane/splat/select 1, call 5, block/loop/end 0.
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Costs quoted below are IC instruction-metering units (docs/ic-platform.md, "Instruction metering"):
+// local.get/set/tee 1, i32 arithmetic 1, v128.load/store (any kind) 1, f32x4.add/mul 2, f32.add/mul 2,
+// br_if/br_table/if 2, extract_lane/splat/select 1, call 5, block/loop/end 0.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 // matmul: chunks (4 floats) of x kept in v128 locals per column panel. 192 chunks = 768 floats covers
 // n_embd in one panel and n_inner=3072 in four, so per-row overhead is paid once per 768 MACs.
@@ -425,7 +429,7 @@ export function generate() {
     `;;   wasm-merge <teavm.wasm> main kernels.wasm kernels`,
     `;; so Java @Import(module="kernels", name=...) natives resolve to these exports. All array arguments are i32`,
     `;; byte addresses into the shared memory; strides and counts are in floats. No alignment is assumed (align=4`,
-    `;; hints only); no relaxed SIMD. Shaped for the IC's per-instruction metering (ic-platform.md §4), not wall`,
+    `;; hints only); no relaxed SIMD. Shaped for the IC's per-instruction metering (docs/ic-platform.md), not wall`,
     `;; time: fewest metered instructions per multiply-add (MAC), with f32x4.mul + f32x4.add (4 units per 4 MACs)`,
     `;; as the irreducible part and one local.get/load per operand on top (floor 1.5/MAC, 1.75 when m is not`,
     `;; shared across vectors). Callers guarantee ranges; the kernels never read or write outside them.`,
@@ -449,9 +453,36 @@ export function generate() {
   return out.join('\n').replace(/[ ]+$/gm, '') + '\n';
 }
 
-export const WAT_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'model-canister', 'src', 'main', 'wat', 'kernels.wat');
+const MODEL_CANISTER = join(dirname(fileURLToPath(import.meta.url)), '..', 'model-canister');
+export const PIN_PATH = join(MODEL_CANISTER, 'src', 'main', 'wat', 'kernels.wat.sha256');
+
+export function sha256(text) {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The pinned hash: the first word of a `sha256sum` line. */
+export function pinnedSha256(pinFile = PIN_PATH) {
+  return readFileSync(pinFile, 'utf8').trim().split(/\s+/)[0];
+}
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(WAT_PATH, generate());
-  console.log('wrote', WAT_PATH);
+  const { values } = parseArgs({
+    options: {
+      output: { type: 'string', default: join(MODEL_CANISTER, 'target', 'kernels.wat') },
+      'pinned-sha256': { type: 'string', default: PIN_PATH },
+    },
+  });
+  const wat = generate();
+  const actual = sha256(wat);
+  const pinned = pinnedSha256(values['pinned-sha256']);
+  if (actual !== pinned) {
+    rmSync(values.output, { force: true });
+    console.error(`[kernels] the generated kernels.wat has SHA-256 ${actual}, but ${values['pinned-sha256']} pins ${pinned}.\n`
+      + `[kernels] If the kernels were meant to change, check them (node --test model-canister/src/test/node/kernels.test.mjs)\n`
+      + `[kernels] and write "${actual}  kernels.wat" into the pin.`);
+    process.exit(1);
+  }
+  mkdirSync(dirname(values.output), { recursive: true });
+  writeFileSync(values.output, wat);
+  console.log(`[kernels] wrote ${values.output} (SHA-256 ${actual}, as pinned)`);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // IC cost of the kernels, measured the way the IC meters: the module is disassembled with wasm2wat, every
-// basic block is charged the static sum of its instructions' costs (table of ic-platform.md §4, function entry
+// basic block is charged the static sum of its instructions' costs (table of docs/ic-platform.md, function entry
 // +1) into an exported i64 global `__cost`, the result is reassembled and run on real shapes. This gives exact
 // per-call totals (including all loop, tail and dispatch overhead), which are then divided by the MAC count.
 // Usage: node scripts/kernel-cost.mjs   (prints units/MAC per shape)
@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WAT_PATH } from './gen-kernels.mjs';
+import { generate } from './gen-kernels.mjs';
 
 const C0 = new Set(['block', 'else', 'end', 'loop']);
 const C2 = new Set(['global.get', 'global.set', 'if', 'br', 'br_if', 'br_table',
@@ -29,7 +29,7 @@ const C10 = new Set(['i32.div_s', 'i32.div_u', 'i32.rem_s', 'i32.rem_u', 'i64.di
 const C16 = new Set(['f64.convert_i32_u', 'f32.convert_i64_u', 'f32.convert_i32_u', 'f64.convert_i64_u']);
 const C18 = new Set(['f32.min', 'f32.max', 'f64.min', 'f64.max']);
 
-/** IC cost of one wasm32 instruction (ic-platform.md §4; unlisted = 1). */
+/** IC cost of one wasm32 instruction (docs/ic-platform.md; unlisted = 1). */
 export function cost(op) {
   if (C0.has(op)) return 0;
   if (C2.has(op)) return 2;
@@ -111,7 +111,7 @@ export function meter(wat) {
 let cached;
 export function kernelModules() {
   if (!cached) {
-    const plain = wat2wasm(readFileSync(WAT_PATH, 'utf8'));
+    const plain = wat2wasm(generate());
     cached = { plain, metered: wat2wasm(meter(wasm2wat(plain))) };
   }
   return cached;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Turns TeaVM's output into the module the IC installs:
 //   1. wasm-opt -O3 --strip-debug on TeaVM's module alone (also drops its malformed name section);
-//   2. wasm-merge the kernel modules (--merge <module>=<file.wasm>; a missing file is skipped), so Java's
+//   2. wasm-merge the kernel modules (--merge <module>=<file.wasm>; a missing file fails the build), so Java's
 //      @Import(module = "<module>") natives resolve to their exports and they share TeaVM's memory ("main").
 //      The kernels are hand-tuned for the IC's cost table and not optimized again (-O3 over their deeply unrolled
 //      loops takes minutes and gains nothing);
@@ -36,11 +36,13 @@ try {
     const [name, file] = spec.split('=');
     if (!name || !file) throw new Error(`--merge expects <module>=<file.wasm>, got ${spec}`);
     return { name, file };
-  }).filter(({ name, file }) => {
-    if (existsSync(file)) return true;
-    console.log(`[wasm] ${file} not found: module "${name}" not merged`);
-    return false;
   });
+  const missing = merges.filter(({ file }) => !existsSync(file));
+  if (missing.length > 0) {
+    console.error(missing.map(({ name, file }) => `[wasm] ${file} not found: cannot merge module "${name}"`).join('\n'));
+    rmSync(values.output, { force: true });
+    process.exit(1);
+  }
 
   let current = join(work, 'optimized.wasm');
   binaryen('wasm-opt', [values.input, '-O3', '--strip-debug', ...FEATURE_FLAGS, '-o', current]);

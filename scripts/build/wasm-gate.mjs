@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The IC module gate: lists every reason the Internet Computer would refuse (or we forbid) a canister module.
-// Sources: docs/ic-platform.md §1–§2 (System API signatures, entry points, limits, features).
+// Sources: platform/ic0-imports.json (System API signatures) and docs/ic-platform.md (entry points, limits, features).
 // CLI: wasm-gate.mjs <module.wasm>... exits 1 and prints the problems if any module fails.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,36 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import binaryenModule from 'binaryen';
 
-// ic0 imports by exact Wasm signature (wasm32: I = i32); anything else fails to install.
-const IC0 = Object.fromEntries(Object.entries({
-  msg_arg_data_size: '->i32', msg_arg_data_copy: 'i32,i32,i32->',
-  msg_caller_size: '->i32', msg_caller_copy: 'i32,i32,i32->',
-  msg_reject_code: '->i32', msg_reject_msg_size: '->i32', msg_reject_msg_copy: 'i32,i32,i32->',
-  msg_deadline: '->i64',
-  msg_reply_data_append: 'i32,i32->', msg_reply: '->', msg_reject: 'i32,i32->',
-  msg_cycles_available128: 'i32->', msg_cycles_refunded128: 'i32->', msg_cycles_accept128: 'i64,i64,i32->',
-  cycles_burn128: 'i64,i64,i32->',
-  canister_self_size: '->i32', canister_self_copy: 'i32,i32,i32->',
-  canister_cycle_balance128: 'i32->', canister_liquid_cycle_balance128: 'i32->',
-  canister_status: '->i32', canister_version: '->i64',
-  subnet_self_size: '->i32', subnet_self_copy: 'i32,i32,i32->',
-  msg_method_name_size: '->i32', msg_method_name_copy: 'i32,i32,i32->', accept_message: '->',
-  call_new: 'i32,i32,i32,i32,i32,i32,i32,i32->', call_on_cleanup: 'i32,i32->', call_data_append: 'i32,i32->',
-  call_with_best_effort_response: 'i32->', call_cycles_add128: 'i64,i64->', call_perform: '->i32',
-  stable64_size: '->i64', stable64_grow: 'i64->i64', stable64_write: 'i64,i64,i64->', stable64_read: 'i64,i64,i64->',
-  root_key_size: '->i32', root_key_copy: 'i32,i32,i32->',
-  certified_data_set: 'i32,i32->', data_certificate_present: '->i32',
-  data_certificate_size: '->i32', data_certificate_copy: 'i32,i32,i32->',
-  time: '->i64', global_timer_set: 'i64->i64', performance_counter: 'i32->i64',
-  is_controller: 'i32,i32->i32', in_replicated_execution: '->i32',
-  cost_call: 'i64,i64,i32->',
-  env_var_count: '->i32', env_var_name_size: 'i32->i32', env_var_name_copy: 'i32,i32,i32,i32->',
-  env_var_name_exists: 'i32,i32->i32', env_var_value_size: 'i32,i32->i32', env_var_value_copy: 'i32,i32,i32,i32,i32->',
-  debug_print: 'i32,i32->', trap: 'i32,i32->',
-  msg_cycles_available: '->i64', msg_cycles_refunded: '->i64', msg_cycles_accept: 'i64->i64',
-  canister_cycle_balance: '->i64', call_cycles_add: 'i64->',
-  stable_size: '->i32', stable_grow: 'i32->i32', stable_write: 'i32,i32,i32->', stable_read: 'i32,i32,i32->',
-}));
+// ic0 imports by exact Wasm signature, "<params>-><results>" (wasm32: I = i32); anything else fails to install.
+const IC0 = Object.fromEntries(Object.entries(JSON.parse(
+  readFileSync(new URL('../../platform/ic0-imports.json', import.meta.url), 'utf8')).imports)
+  .map(([name, { params, results }]) => [name, `${params.join(',')}->${results.join(',')}`]));
 
 const SYSTEM_ENTRY_POINTS = new Set(['canister_init', 'canister_pre_upgrade', 'canister_post_upgrade',
   'canister_inspect_message', 'canister_heartbeat', 'canister_global_timer', 'canister_on_low_wasm_memory']);

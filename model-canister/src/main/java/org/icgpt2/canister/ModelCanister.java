@@ -1,476 +1,191 @@
 package org.icgpt2.canister;
 
-import static org.icgpt2.canister.CandidInterface.INFERENCE_RESULT;
-import static org.icgpt2.canister.CandidInterface.PRECISION;
-import static org.icgpt2.canister.CandidInterface.RESULT;
-import static org.icgpt2.canister.CandidInterface.STATUS;
-import static org.icgpt2.canister.CandidInterface.TEXT_RESULT;
-import static org.icgpt2.canister.CandidInterface.TOKENIZE_RESULT;
-import static org.icgpt2.canister.CandidInterface.TOKEN_IDS;
-import static org.icgpt2.canister.CandidInterface.TURN_REQUEST;
-import static org.icgpt2.canister.CandidInterface.TURN_RESULT;
-import static org.icgpt2.ic.candid.CandidType.BOOL;
-import static org.icgpt2.ic.candid.CandidType.NAT64;
-import static org.icgpt2.ic.candid.CandidType.PRINCIPAL;
-
-import java.util.ArrayList;
-import java.util.List;
-import org.icgpt2.gpt2.Config;
-import org.icgpt2.gpt2.Session;
-import org.icgpt2.gpt2.Weights;
+import org.icgpt2.canister.UploadStore.File;
 import org.icgpt2.ic.Api;
-import org.icgpt2.ic.Entry;
+import org.icgpt2.ic.Guard;
+import org.icgpt2.ic.IcStableStorage;
 import org.icgpt2.ic.SimdKernels;
-import org.icgpt2.ic.StableMemory;
-import org.icgpt2.ic.UserError;
-import org.icgpt2.ic.candid.CandidReader;
-import org.icgpt2.ic.candid.CandidType;
-import org.icgpt2.ic.candid.CandidWriter;
-import org.icgpt2.ic.candid.Opt;
 import org.icgpt2.ic.candid.Principal;
-import org.icgpt2.ic.candid.Record;
-import org.icgpt2.ic.candid.Variant;
-import org.teavm.interop.Export;
 
 /**
- * The GPT-2 model canister's entry points (interface: candid/model.did): each decodes its Candid arguments, calls
- * {@link ModelService} and encodes the reply. Malformed Candid traps (the caller sees the decoder's message);
- * user mistakes are replied as {@code Err}; admin methods are for controllers and the principals they authorize.
+ * The GPT-2 model canister (interface: candid/model.did): each method forwards to {@link CanisterCore}. The
+ * generated {@link ModelExports} decodes the arguments, checks {@link #guard}, and encodes the reply; a
+ * {@link org.icgpt2.ic.UserError} becomes the {@code Err} of a result, anything else traps.
  */
-public final class ModelCanister {
-    private static UploadStore store;
-    private static final ModelService service = new ModelService(new SimdKernels(), Api::instructionCounter, Api::time);
+final class ModelCanister implements ModelInterface {
+    private CanisterCore core;
 
-    private ModelCanister() {
+    @Override
+    public Guard guard(Method method) {
+        return switch (method) {
+            case APPEND_SAFETENSORS_BYTES, APPEND_CONFIG_BYTES, APPEND_TOKENIZER_BYTES,
+                 CLEAR_SAFETENSORS_BYTES, CLEAR_CONFIG_BYTES, CLEAR_TOKENIZER_BYTES,
+                 STORE_SAFETENSORS_BYTES_TO_STABLE, LOAD_SAFETENSORS_BYTES_FROM_STABLE,
+                 STORE_TOKENIZER_BYTES_TO_STABLE, LOAD_TOKENIZER_BYTES_FROM_STABLE,
+                 SETUP_MODEL, SETUP_MODEL_WITH_PRECISION, SETUP_TOKENIZER, ADD_AUTHORIZED_PRINCIPAL -> Guard.AUTHORIZED;
+            case SAFETENSORS_BYTES_LENGTH, CONFIG_BYTES_LENGTH, TOKENIZER_BYTES_LENGTH, IS_PRINCIPAL_AUTHORIZED,
+                 TOKENIZE, DECODE, INFERENCE, GENERATE, STATUS, START_TURN, CONTINUE_TURN, END_SESSION -> Guard.ANY_CALLER;
+        };
     }
 
-    // ---- lifecycle ----
-
-    @Export(name = "canister_init")
-    public static void init() {
-        Entry.run(() -> store = new UploadStore());
+    @Override
+    public boolean isAuthorized(byte[] principal) {
+        return core.isAuthorized(principal);
     }
 
-    /** Everything lives in stable memory already: nothing to save. */
-    @Export(name = "canister_pre_upgrade")
-    public static void preUpgrade() {
+    @Override
+    public void init() {
+        core = newCore();
     }
 
-    /**
-     * The heap is new after an upgrade: reload the model and tokenizer that were set up before, from stable memory.
-     * A file that no longer loads is reported in the log and left for the admin; the upgrade itself goes through.
-     */
-    @Export(name = "canister_post_upgrade")
-    public static void postUpgrade() {
-        Entry.run(() -> {
-            store = new UploadStore();
-            if (store.flag(UploadStore.FLAG_MODEL_SET_UP)) {
-                Weights.Precision precision = store.flag(UploadStore.FLAG_INT8) ? Weights.Precision.INT8 : Weights.Precision.F32;
-                reload("model", () -> service.setupModel(store, precision));
-            }
-            if (store.flag(UploadStore.FLAG_TOKENIZER_SET_UP)) {
-                reload("tokenizer", () -> service.setupTokenizer(store));
-            }
-        });
+    /** Everything lives in stable memory: a new core reads it and reloads what was set up. */
+    @Override
+    public void postUpgrade() {
+        core = newCore();
+        core.restore(Api::print);
     }
 
-    private static void reload(String what, Runnable setup) {
-        try {
-            setup.run();
-        } catch (UserError e) {
-            Api.print("post_upgrade: the " + what + " could not be reloaded: " + e.getMessage());
-        }
+    private static CanisterCore newCore() {
+        return new CanisterCore(new IcStableStorage(), new SimdKernels(), Api::instructionCounter, Api::time,
+                Api::isController);
     }
 
-    /** Rejects admin calls from strangers before they cost the canister anything (ingress only). */
-    @Export(name = "canister_inspect_message")
-    public static void inspectMessage() {
-        if (!isAdminMethod(Api.methodName()) || isAuthorized(Api.caller())) {
-            Api.acceptMessage();
-        }
+    // ---- uploads ----
+
+    @Override
+    public void appendSafetensorsBytes(byte[] chunk) {
+        core.uploads().append(File.SAFETENSORS, chunk);
     }
 
-    // ---- uploads (admin) ----
-
-    @Export(name = "canister_update append_safetensors_bytes")
-    public static void appendSafetensorsBytes() {
-        append(UploadStore.File.SAFETENSORS);
+    @Override
+    public void appendConfigBytes(byte[] chunk) {
+        core.uploads().append(File.CONFIG, chunk);
     }
 
-    @Export(name = "canister_update append_config_bytes")
-    public static void appendConfigBytes() {
-        append(UploadStore.File.CONFIG);
+    @Override
+    public void appendTokenizerBytes(byte[] chunk) {
+        core.uploads().append(File.TOKENIZER, chunk);
     }
 
-    @Export(name = "canister_update append_tokenizer_bytes")
-    public static void appendTokenizerBytes() {
-        append(UploadStore.File.TOKENIZER);
+    @Override
+    public long safetensorsBytesLength() {
+        return core.uploads().length(File.SAFETENSORS);
     }
 
-    @Export(name = "canister_query safetensors_bytes_length")
-    public static void safetensorsBytesLength() {
-        length(UploadStore.File.SAFETENSORS);
+    @Override
+    public long configBytesLength() {
+        return core.uploads().length(File.CONFIG);
     }
 
-    @Export(name = "canister_query config_bytes_length")
-    public static void configBytesLength() {
-        length(UploadStore.File.CONFIG);
+    @Override
+    public long tokenizerBytesLength() {
+        return core.uploads().length(File.TOKENIZER);
     }
 
-    @Export(name = "canister_query tokenizer_bytes_length")
-    public static void tokenizerBytesLength() {
-        length(UploadStore.File.TOKENIZER);
+    @Override
+    public void clearSafetensorsBytes() {
+        core.uploads().clear(File.SAFETENSORS);
     }
 
-    @Export(name = "canister_update clear_safetensors_bytes")
-    public static void clearSafetensorsBytes() {
-        clear(UploadStore.File.SAFETENSORS);
+    @Override
+    public void clearConfigBytes() {
+        core.uploads().clear(File.CONFIG);
     }
 
-    @Export(name = "canister_update clear_config_bytes")
-    public static void clearConfigBytes() {
-        clear(UploadStore.File.CONFIG);
-    }
-
-    @Export(name = "canister_update clear_tokenizer_bytes")
-    public static void clearTokenizerBytes() {
-        clear(UploadStore.File.TOKENIZER);
+    @Override
+    public void clearTokenizerBytes() {
+        core.uploads().clear(File.TOKENIZER);
     }
 
     /** Kept for the original upload sequence: appended bytes are already in stable memory. */
-    @Export(name = "canister_update store_safetensors_bytes_to_stable")
-    public static void storeSafetensorsBytesToStable() {
-        confirmUploaded(UploadStore.File.SAFETENSORS);
+    @Override
+    public void storeSafetensorsBytesToStable() {
+        core.uploads().requireUploaded(File.SAFETENSORS);
     }
 
     /** Kept for the original upload sequence: setup_model reads the weights straight from stable memory. */
-    @Export(name = "canister_update load_safetensors_bytes_from_stable")
-    public static void loadSafetensorsBytesFromStable() {
-        confirmUploaded(UploadStore.File.SAFETENSORS);
+    @Override
+    public void loadSafetensorsBytesFromStable() {
+        core.uploads().requireUploaded(File.SAFETENSORS);
     }
 
-    @Export(name = "canister_update store_tokenizer_bytes_to_stable")
-    public static void storeTokenizerBytesToStable() {
-        confirmUploaded(UploadStore.File.TOKENIZER);
+    @Override
+    public void storeTokenizerBytesToStable() {
+        core.uploads().requireUploaded(File.TOKENIZER);
     }
 
-    @Export(name = "canister_update load_tokenizer_bytes_from_stable")
-    public static void loadTokenizerBytesFromStable() {
-        confirmUploaded(UploadStore.File.TOKENIZER);
+    @Override
+    public void loadTokenizerBytesFromStable() {
+        core.uploads().requireUploaded(File.TOKENIZER);
     }
+
+    // ---- set-up and authorization ----
 
     /** Loads f32 weights, as the original canister did. */
-    @Export(name = "canister_update setup_model")
-    public static void setupModel() {
-        admin(RESULT, in -> {
-            in.end();
-            return setUp(Weights.Precision.F32);
-        });
+    @Override
+    public void setupModel() {
+        core.setupModel(Precision.F32);
     }
 
-    @Export(name = "canister_update setup_model_with_precision")
-    public static void setupModelWithPrecision() {
-        admin(RESULT, in -> {
-            Variant precision = (Variant) in.value(PRECISION);
-            in.end();
-            return setUp(precision.is("Int8") ? Weights.Precision.INT8 : Weights.Precision.F32);
-        });
+    @Override
+    public void setupModelWithPrecision(Precision precision) {
+        core.setupModel(precision);
     }
 
-    private static byte[] setUp(Weights.Precision precision) {
-        service.setupModel(store, precision);
-        store.setFlag(UploadStore.FLAG_MODEL_SET_UP, true);
-        store.setFlag(UploadStore.FLAG_INT8, precision == Weights.Precision.INT8);
-        return ok(RESULT, null);
+    @Override
+    public void setupTokenizer() {
+        core.setupTokenizer();
     }
 
-    @Export(name = "canister_update setup_tokenizer")
-    public static void setupTokenizer() {
-        admin(RESULT, in -> {
-            service.setupTokenizer(store);
-            store.setFlag(UploadStore.FLAG_TOKENIZER_SET_UP, true);
-            return ok(RESULT, null);
-        });
+    @Override
+    public void addAuthorizedPrincipal(Principal principal) {
+        core.authorize(principal.bytes());
     }
 
-    @Export(name = "canister_update add_authorized_principal")
-    public static void addAuthorizedPrincipal() {
-        Entry.run(() -> {
-            CandidReader in = new CandidReader(Api.argData());
-            Principal principal = (Principal) in.value(PRINCIPAL);
-            in.end();
-            requireAuthorized();
-            store.authorize(principal.bytes());
-            Api.reply(new CandidWriter().toBytes());
-        });
+    @Override
+    public boolean isPrincipalAuthorized(Principal principal) {
+        return core.isAuthorized(principal.bytes());
     }
 
-    @Export(name = "canister_query is_principal_authorized")
-    public static void isPrincipalAuthorized() {
-        Entry.run(() -> {
-            CandidReader in = new CandidReader(Api.argData());
-            Principal principal = (Principal) in.value(PRINCIPAL);
-            in.end();
-            Api.reply(new CandidWriter(BOOL).bool(isAuthorized(principal.bytes())).toBytes());
-        });
+    @Override
+    public Status status() {
+        return core.status();
     }
 
-    // ---- open methods ----
+    // ---- tokenizer and generation ----
 
-    @Export(name = "canister_query tokenize")
-    public static void tokenize() {
-        call(TOKENIZE_RESULT, in -> {
-            String text = in.text();
-            in.end();
-            int[] ids = service.tokenize(text);
-            List<Object> tokens = new ArrayList<>(ids.length);
-            for (int id : ids) {
-                tokens.add(service.tokenString(id));
-            }
-            return ok(TOKENIZE_RESULT, new Record().put("token_ids", boxed(ids)).put("tokens", tokens));
-        });
+    @Override
+    public Encoding tokenize(String text) {
+        return core.tokenize(text);
     }
 
-    @Export(name = "canister_query decode")
-    public static void decode() {
-        call(TEXT_RESULT, in -> {
-            int[] ids = in.fixed32Vector(false);
-            in.end();
-            return new CandidWriter(TEXT_RESULT).variantTag(TEXT_RESULT, "Ok").text(service.decode(ids)).toBytes();
-        });
+    @Override
+    public String decode(int[] ids) {
+        return core.decode(ids);
     }
 
-    @Export(name = "canister_update inference")
-    public static void inference() {
-        call(INFERENCE_RESULT, in -> {
-            int[] ids = in.fixed32Vector(false);
-            int n = in.nat8();
-            double temperature = in.float64();
-            in.end();
-            int[] generated = service.inference(ids, n, temperature);
-            Record result = new Record().put("result", Variant.of("Ok", boxed(generated)));
-            return ok(INFERENCE_RESULT, result);
-        });
+    @Override
+    public InferenceRecord inference(int[] ids, int maxNewTokens, double temperature) {
+        return core.inference(ids, maxNewTokens, temperature);
     }
 
-    @Export(name = "canister_update generate")
-    public static void generate() {
-        call(TEXT_RESULT, in -> {
-            String text = in.text();
-            int n = in.nat8();
-            double temperature = in.float64();
-            in.end();
-            String answer = service.generate(text, n, temperature);
-            return new CandidWriter(TEXT_RESULT).variantTag(TEXT_RESULT, "Ok").text(answer).toBytes();
-        });
+    @Override
+    public String generate(String prompt, int maxNewTokens, double temperature) {
+        return core.generate(prompt, maxNewTokens, temperature);
     }
 
-    @Export(name = "canister_update start_turn")
-    public static void startTurn() {
-        call(TURN_RESULT, in -> {
-            Record request = (Record) in.value(TURN_REQUEST);
-            in.end();
-            Record settings = (Record) request.get("settings");
-            Opt sessionId = (Opt) request.get("session_id");
-            Opt promptIds = (Opt) request.get("prompt_ids");
-            ModelService.TurnSettings turn = new ModelService.TurnSettings(
-                    unsignedInt((Integer) settings.get("max_new_tokens")),
-                    (Double) settings.get("temperature"),
-                    unsignedInt((Integer) settings.get("top_k")),
-                    (Double) settings.get("top_p"),
-                    (Long) settings.get("seed"),
-                    callBudget((Opt) settings.get("call_budget")));
-            ModelService.Progress progress = service.startTurn(Api.caller(),
-                    sessionId.isPresent() ? (Long) sessionId.get() : null, (String) request.get("prompt"),
-                    promptIds.isPresent() ? unboxed((List<?>) promptIds.get()) : null, turn);
-            return ok(TURN_RESULT, progress(progress));
-        });
+    @Override
+    public TurnProgress startTurn(TurnRequest request) {
+        return core.startTurn(Api.caller(), request);
     }
 
-    @Export(name = "canister_update continue_turn")
-    public static void continueTurn() {
-        call(TURN_RESULT, in -> {
-            long sessionId = in.nat64();
-            in.end();
-            return ok(TURN_RESULT, progress(service.continueTurn(Api.caller(), sessionId, ModelService.MAX_CALL_BUDGET)));
-        });
+    @Override
+    public TurnProgress continueTurn(long sessionId) {
+        return core.continueTurn(Api.caller(), sessionId);
     }
 
-    @Export(name = "canister_update end_session")
-    public static void endSession() {
-        call(RESULT, in -> {
-            long sessionId = in.nat64();
-            in.end();
-            service.endSession(Api.caller(), sessionId);
-            return ok(RESULT, null);
-        });
-    }
-
-    @Export(name = "canister_query status")
-    public static void status() {
-        Entry.run(() -> {
-            new CandidReader(Api.argData()).end();
-            Record status = new Record()
-                    .put("config_bytes", store.length(UploadStore.File.CONFIG))
-                    .put("tokenizer_bytes", store.length(UploadStore.File.TOKENIZER))
-                    .put("safetensors_bytes", store.length(UploadStore.File.SAFETENSORS))
-                    .put("config_sha256", store.sha256(UploadStore.File.CONFIG))
-                    .put("tokenizer_sha256", store.sha256(UploadStore.File.TOKENIZER))
-                    .put("safetensors_sha256", store.sha256(UploadStore.File.SAFETENSORS))
-                    .put("model_loaded", service.modelLoaded())
-                    .put("tokenizer_loaded", service.tokenizerLoaded())
-                    .put("model", service.modelLoaded() ? Opt.some(modelInfo()) : Opt.NONE)
-                    .put("precision", service.modelLoaded() ? Opt.some(Variant.of(
-                            service.precision() == Weights.Precision.INT8 ? "Int8" : "F32", null)) : Opt.NONE)
-                    .put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory())
-                    .put("stable_memory_bytes", StableMemory.size() * StableMemory.PAGE_SIZE)
-                    .put("sessions", service.conversationCount())
-                    .put("max_sessions", service.conversationCapacity())
-                    .put("setup_instructions", service.setupInstructions)
-                    .put("last_call_instructions", service.lastCallInstructions)
-                    .put("last_call_tokens", service.lastCallTokens);
-            Api.reply(new CandidWriter(STATUS).value(STATUS, status).toBytes());
-        });
-    }
-
-    /** TeaVM needs a main class; the IC never calls it (the module's start function initializes the runtime). */
-    public static void main(String[] args) {
-    }
-
-    // ---- helpers ----
-
-    @FunctionalInterface
-    private interface Method {
-        /** Reads the arguments from {@code in} and returns the encoded reply. */
-        byte[] handle(CandidReader in);
-    }
-
-    /** An open method: user errors become the {@code Err} case of {@code resultType}. */
-    private static void call(CandidType resultType, Method method) {
-        Entry.run(() -> Api.reply(method.handle(new CandidReader(Api.argData()))), e -> err(resultType, e.getMessage()));
-    }
-
-    /** An admin method returning a result: strangers are rejected (not answered with Err), before any work. */
-    private static void admin(CandidType resultType, Method method) {
-        Entry.run(() -> {
-            CandidReader in = new CandidReader(Api.argData());
-            requireAuthorized();
-            Api.reply(method.handle(in));
-        }, e -> err(resultType, e.getMessage()));
-    }
-
-    private static void append(UploadStore.File file) {
-        Entry.run(() -> {
-            CandidReader in = new CandidReader(Api.argData());
-            byte[] chunk = in.blob();
-            in.end();
-            requireAuthorized();
-            store.append(file, chunk);
-            Api.reply(new CandidWriter().toBytes());
-        });
-    }
-
-    private static void length(UploadStore.File file) {
-        Entry.run(() -> {
-            new CandidReader(Api.argData()).end();
-            Api.reply(new CandidWriter(NAT64).fixed64(store.length(file)).toBytes());
-        });
-    }
-
-    private static void clear(UploadStore.File file) {
-        Entry.run(() -> {
-            new CandidReader(Api.argData()).end();
-            requireAuthorized();
-            store.clear(file);
-            Api.reply(new CandidWriter().toBytes());
-        });
-    }
-
-    private static void confirmUploaded(UploadStore.File file) {
-        admin(RESULT, in -> {
-            in.end();
-            if (store.length(file) == 0) {
-                throw new UserError("no " + file.label + " bytes uploaded yet");
-            }
-            return ok(RESULT, null);
-        });
-    }
-
-    /** Admin methods reject strangers: the caller gets a reject, as ic-file-uploader ignores replies. */
-    private static void requireAuthorized() {
-        if (!isAuthorized(Api.caller())) {
-            throw Api.trap("only controllers and authorized principals may call this method");
-        }
-    }
-
-    private static boolean isAuthorized(byte[] principal) {
-        return Api.isController(principal) || store.isAuthorized(principal);
-    }
-
-    private static boolean isAdminMethod(String method) {
-        return method.startsWith("append_") || method.startsWith("clear_") || method.startsWith("store_")
-                || method.startsWith("load_") || method.startsWith("setup_") || method.equals("add_authorized_principal");
-    }
-
-    private static Record modelInfo() {
-        Config c = service.model().config();
-        return new Record().put("n_layer", c.nLayer()).put("n_head", c.nHead()).put("n_embd", c.nEmbd())
-                .put("n_positions", c.nPositions()).put("vocab_size", c.vocabSize())
-                .put("parameters", service.model().weights().parameterCount());
-    }
-
-    private static Record progress(ModelService.Progress p) {
-        Session.FinishReason finish = p.finish();
-        Opt stopReason = switch (finish) {
-            case STOP_TOKEN -> Opt.some(Variant.of("EndOfText", null));
-            case MAX_NEW_TOKENS -> Opt.some(Variant.of("MaxTokens", null));
-            case CONTEXT_FULL -> Opt.some(Variant.of("ContextFull", null));
-            case NOT_FINISHED -> Opt.NONE;
-        };
-        return new Record()
-                .put("session_id", p.sessionId())
-                .put("token_ids", boxed(p.tokens()))
-                .put("text", p.text())
-                .put("prompt_tokens_remaining", p.promptTokensRemaining())
-                .put("generated_tokens", p.generatedTokens())
-                .put("context_tokens", p.contextTokens())
-                .put("done", finish != Session.FinishReason.NOT_FINISHED)
-                .put("stop_reason", stopReason)
-                .put("instructions", p.instructions());
-    }
-
-    private static byte[] ok(CandidType resultType, Object value) {
-        return new CandidWriter(resultType).value(resultType, Variant.of("Ok", value)).toBytes();
-    }
-
-    private static byte[] err(CandidType resultType, String message) {
-        return new CandidWriter(resultType).value(resultType, Variant.of("Err", message)).toBytes();
-    }
-
-    /** The per-call budget asked for; nat64 values beyond the signed range mean "as much as allowed". */
-    private static long callBudget(Opt budget) {
-        long asked = budget.isPresent() ? (Long) budget.get() : ModelService.MAX_CALL_BUDGET;
-        return asked < 0 ? ModelService.MAX_CALL_BUDGET : asked;
-    }
-
-    /** nat32 arrives as a Java int; values above 2^31 saturate instead of turning negative. */
-    private static int unsignedInt(int v) {
-        return v < 0 ? Integer.MAX_VALUE : v;
-    }
-
-    private static List<Object> boxed(int[] ids) {
-        List<Object> list = new ArrayList<>(ids.length);
-        for (int id : ids) {
-            list.add(id);
-        }
-        return list;
-    }
-
-    private static int[] unboxed(List<?> ids) {
-        int[] out = new int[ids.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (Integer) ids.get(i);
-        }
-        return out;
+    @Override
+    public void endSession(long sessionId) {
+        core.endSession(Api.caller(), sessionId);
     }
 }

@@ -55,9 +55,9 @@ final class ModelService {
     private long promptTokenCost;
     private long generatedTokenCost;
 
-    long setupInstructions;
-    long lastCallInstructions;
-    int lastCallTokens;
+    private long setupInstructions;
+    private long lastCallInstructions;
+    private int lastCallTokens;
 
     ModelService(Kernels kernels, LongSupplier instructionCounter, LongSupplier clock) {
         this.kernels = kernels;
@@ -130,6 +130,20 @@ final class ModelService {
 
     Gpt2 model() {
         return model;
+    }
+
+    /** Instructions of the last set-up of the model. */
+    long setupInstructions() {
+        return setupInstructions;
+    }
+
+    /** Instructions and tokens of the last generating call. */
+    long lastCallInstructions() {
+        return lastCallInstructions;
+    }
+
+    int lastCallTokens() {
+        return lastCallTokens;
     }
 
     int conversationCount() {

@@ -1,6 +1,6 @@
 package org.icgpt2.canister;
 
-import org.icgpt2.ic.StableMemory;
+import org.icgpt2.ic.StableStorage;
 import org.icgpt2.ic.UserError;
 
 /**
@@ -53,14 +53,16 @@ final class UploadStore {
     /** The model was set up with int8 weights: post_upgrade reloads it so. */
     static final int FLAG_INT8 = 4;
 
+    private final StableStorage storage;
     /** The header is small: it is read once per message that needs it and written back whole. */
     private final byte[] header = new byte[HEADER_BYTES];
     private final Sha256 digest = new Sha256();
 
     /** Reads the header from stable memory, creating an empty one on a fresh canister. */
-    UploadStore() {
-        if (StableMemory.size() == 0) {
-            StableMemory.ensureCapacity(File.CONFIG.start);
+    UploadStore(StableStorage storage) {
+        this.storage = storage;
+        if (storage.size() == 0) {
+            storage.ensureCapacity(File.CONFIG.start);
             System.arraycopy(MAGIC, 0, header, 0, MAGIC.length);
             for (File file : File.values()) {
                 digest.reset();
@@ -69,7 +71,7 @@ final class UploadStore {
             flush();
             return;
         }
-        StableMemory.read(0, header, 0, HEADER_BYTES);
+        storage.read(0, header, 0, HEADER_BYTES);
         for (int i = 0; i < MAGIC.length; i++) {
             if (header[i] != MAGIC[i]) {
                 throw new IllegalStateException("stable memory does not hold this canister's layout (bad magic)");
@@ -95,11 +97,18 @@ final class UploadStore {
         if (digest.length() + bytes.length > file.capacity()) {
             throw new UserError(file.label + " is too large: at most " + file.capacity() + " bytes");
         }
-        StableMemory.ensureCapacity(at + bytes.length);
-        StableMemory.write(at, bytes, 0, bytes.length);
+        storage.ensureCapacity(at + bytes.length);
+        storage.write(at, bytes, 0, bytes.length);
         digest.update(bytes, 0, bytes.length);
         digest.saveTo(header, record);
         flush();
+    }
+
+    /** For the original upload sequence's store_* and load_* calls, which only confirm that bytes arrived. */
+    void requireUploaded(File file) {
+        if (length(file) == 0) {
+            throw new UserError("no " + file.label + " bytes uploaded yet");
+        }
     }
 
     void clear(File file) {
@@ -110,12 +119,12 @@ final class UploadStore {
 
     /** Reads {@code len} bytes of the file starting at {@code offset}; the caller checks the range. */
     void read(File file, long offset, byte[] dst, int dstOff, int len) {
-        StableMemory.read(file.start + offset, dst, dstOff, len);
+        storage.read(file.start + offset, dst, dstOff, len);
     }
 
     /** Reads {@code count} raw little-endian floats of the file straight into {@code dst}. */
     void readFloats(File file, long offset, float[] dst, int dstOff, int count) {
-        StableMemory.readFloats(file.start + offset, dst, dstOff, count);
+        storage.readFloats(file.start + offset, dst, dstOff, count);
     }
 
     /** The whole file as one array (for the small files: config and tokenizer). */
@@ -177,6 +186,6 @@ final class UploadStore {
     }
 
     private void flush() {
-        StableMemory.write(0, header, 0, HEADER_BYTES);
+        storage.write(0, header, 0, HEADER_BYTES);
     }
 }

@@ -23,20 +23,9 @@ public final class Api {
         Ic0.msgReply();
     }
 
-    /** Rejects the message; the caller sees reject code 4 (CANISTER_REJECT) with {@code message}. */
-    public static void reject(String message) {
-        byte[] utf8 = message.getBytes(StandardCharsets.UTF_8);
-        Ic0.msgReject(Address.ofData(utf8).toInt(), utf8.length);
-    }
-
     /** The caller's principal as raw bytes. */
     public static byte[] caller() {
         return copyBlob(Ic0.msgCallerSize(), Ic0::msgCallerCopy);
-    }
-
-    /** This canister's own principal as raw bytes. */
-    public static byte[] self() {
-        return copyBlob(Ic0.canisterSelfSize(), Ic0::canisterSelfCopy);
     }
 
     public static boolean isController(byte[] principal) {
@@ -53,11 +42,6 @@ public final class Api {
         return Ic0.performanceCounter(0);
     }
 
-    /** Instructions of the whole call context, across awaits ({@code performance_counter(1)}). */
-    public static long callContextInstructionCounter() {
-        return Ic0.performanceCounter(1);
-    }
-
     /** The method name of the ingress message being inspected (only inside {@code canister_inspect_message}). */
     public static String methodName() {
         return new String(copyBlob(Ic0.msgMethodNameSize(), Ic0::msgMethodNameCopy), StandardCharsets.UTF_8);
@@ -66,37 +50,6 @@ public final class Api {
     /** Accepts the ingress message (only inside {@code canister_inspect_message}, at most once). */
     public static void acceptMessage() {
         Ic0.acceptMessage();
-    }
-
-    public static boolean inReplicatedExecution() {
-        return Ic0.inReplicatedExecution() != 0;
-    }
-
-    /** The cycle balance, saturated to {@link Long#MAX_VALUE} (the IC reports 128 bits). */
-    public static long cycleBalance() {
-        byte[] le128 = new byte[16];
-        Ic0.canisterCycleBalance128(Address.ofData(le128).toInt());
-        long low = Address.ofData(le128).getLong();
-        long high = Address.ofData(le128).add(8).getLong();
-        return high != 0 || low < 0 ? Long.MAX_VALUE : low;
-    }
-
-    /** Sets the global timer (ns since 1970; 0 deactivates) and returns the previous value. */
-    public static long setGlobalTimer(long timestampNanos) {
-        return Ic0.globalTimerSet(timestampNanos);
-    }
-
-    /** Sets the data certified by the subnet for later queries (at most 32 bytes). */
-    public static void setCertifiedData(byte[] data) {
-        Ic0.certifiedDataSet(Address.ofData(data).toInt(), data.length);
-    }
-
-    /** The certificate for the certified data, or {@code null} when absent (only in non-replicated queries). */
-    public static byte[] dataCertificate() {
-        if (Ic0.dataCertificatePresent() == 0) {
-            return null;
-        }
-        return copyBlob(Ic0.dataCertificateSize(), Ic0::dataCertificateCopy);
     }
 
     /** Writes a line to the canister's debug log (replica log / dfx output); never traps. */

@@ -3,10 +3,10 @@ package org.icgpt2.ic;
 import org.teavm.interop.Import;
 
 /**
- * The IC System API imports used by canisters, with the exact Wasm signatures of the interface spec
- * (wasm32: pointers and sizes are i32; stable64_* and counters are i64). Pointers are linear-memory
- * addresses: take them with {@code Address.ofData(array).toInt()} right before the call, never earlier,
- * because TeaVM's GC may move arrays at any allocation. Prefer {@link Api} and {@link StableMemory}.
+ * The IC System API imports this project uses, with the exact Wasm signatures of platform/ic0-imports.json
+ * (checked by Ic0ImportsTest; wasm32: pointers and sizes are i32, stable64_* and counters i64). Pointers are
+ * linear-memory addresses: take them with {@code Address.ofData(array).toInt()} right before the call, never
+ * earlier, because TeaVM's GC may move arrays at any allocation. Prefer {@link Api} and {@link StableMemory}.
  */
 public final class Ic0 {
     private Ic0() {
@@ -30,18 +30,6 @@ public final class Ic0 {
     @Import(module = "ic0", name = "msg_reply")
     public static native void msgReply();
 
-    @Import(module = "ic0", name = "msg_reject")
-    public static native void msgReject(int src, int size);
-
-    @Import(module = "ic0", name = "msg_reject_code")
-    public static native int msgRejectCode();
-
-    @Import(module = "ic0", name = "msg_reject_msg_size")
-    public static native int msgRejectMsgSize();
-
-    @Import(module = "ic0", name = "msg_reject_msg_copy")
-    public static native void msgRejectMsgCopy(int dst, int offset, int size);
-
     @Import(module = "ic0", name = "msg_method_name_size")
     public static native int msgMethodNameSize();
 
@@ -51,42 +39,14 @@ public final class Ic0 {
     @Import(module = "ic0", name = "accept_message")
     public static native void acceptMessage();
 
-    @Import(module = "ic0", name = "canister_self_size")
-    public static native int canisterSelfSize();
-
-    @Import(module = "ic0", name = "canister_self_copy")
-    public static native void canisterSelfCopy(int dst, int offset, int size);
-
-    /** Writes the balance as a 128-bit little-endian number to {@code dst}. */
-    @Import(module = "ic0", name = "canister_cycle_balance128")
-    public static native void canisterCycleBalance128(int dst);
-
     @Import(module = "ic0", name = "time")
     public static native long time();
-
-    @Import(module = "ic0", name = "global_timer_set")
-    public static native long globalTimerSet(long timestamp);
 
     @Import(module = "ic0", name = "performance_counter")
     public static native long performanceCounter(int counterType);
 
     @Import(module = "ic0", name = "is_controller")
     public static native int isController(int src, int size);
-
-    @Import(module = "ic0", name = "in_replicated_execution")
-    public static native int inReplicatedExecution();
-
-    @Import(module = "ic0", name = "certified_data_set")
-    public static native void certifiedDataSet(int src, int size);
-
-    @Import(module = "ic0", name = "data_certificate_present")
-    public static native int dataCertificatePresent();
-
-    @Import(module = "ic0", name = "data_certificate_size")
-    public static native int dataCertificateSize();
-
-    @Import(module = "ic0", name = "data_certificate_copy")
-    public static native void dataCertificateCopy(int dst, int offset, int size);
 
     @Import(module = "ic0", name = "debug_print")
     public static native void debugPrint(int src, int size);

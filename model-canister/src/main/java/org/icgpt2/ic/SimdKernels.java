@@ -5,9 +5,9 @@ import org.teavm.interop.Address;
 import org.teavm.interop.Import;
 
 /**
- * {@link Kernels} backed by the Wasm SIMD128 module {@code src/main/wat/kernels.wat}, merged into the TeaVM output
- * ({@code wasm-merge <teavm.wasm> main kernels.wasm kernels}). Only runs inside the canister: on the JVM the native
- * methods have no implementation (use {@code JavaKernels} there).
+ * {@link Kernels} backed by the Wasm SIMD128 kernels that {@code scripts/gen-kernels.mjs} writes into
+ * {@code target/kernels.wat}, merged into the TeaVM output ({@code wasm-merge <teavm.wasm> main kernels.wasm kernels}).
+ * Only runs inside the canister: on the JVM the native methods have no implementation (use {@code JavaKernels} there).
  *
  * <p>Every call checks its ranges once (not per element) and throws {@link IllegalArgumentException} on a bad
  * offset, stride or count, so a caller bug cannot make the kernel read or write outside the arrays. Array

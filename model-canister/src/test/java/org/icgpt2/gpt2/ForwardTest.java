@@ -252,7 +252,7 @@ class ForwardTest {
         assertEquals(expected, m.model.weights().parameterCount());
         assertEquals(4 * expected, m.model.weights().bytes());
         assertEquals(2L * 4 * c.nLayer() * c.nPositions() * c.nEmbd(), new KvCache(c).bytes());
-        // GPT-2 small with the fine-tune's 50260 tokens, as model.md counts it
+        // GPT-2 small with the fine-tune's 50260 tokens: the published 124,439,808 (50257 tokens) + 3 × 768
         Config gpt2 = Config.parse(Files.readString(TestFiles.ROOT.resolve("lib/model/config.json")));
         long perLayer = 12L * 768 * 768 + 13L * 768;
         assertEquals(124_442_112L, 50260L * 768 + 1024L * 768 + 2 * 768 + 12 * perLayer);

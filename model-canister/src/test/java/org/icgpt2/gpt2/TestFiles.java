@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.Map;
 
 /** Paths of the repository and helpers to run its Python scripts from tests. */
-final class TestFiles {
+public final class TestFiles {
     private TestFiles() {
     }
 
     /** The repository root (tests run in model-canister/). */
-    static final Path ROOT = findRoot();
+    public static final Path ROOT = findRoot();
     static final Path TOKENIZER_JSON = ROOT.resolve("lib/model/tokenizer.json");
     private static final Map<String, Path> MODELS = new HashMap<>();
 
@@ -52,7 +52,7 @@ final class TestFiles {
     }
 
     /** A random model from scripts/make-random-model, generated once per test run and shared by the test classes. */
-    static synchronized Path randomModel(String... args) throws IOException, InterruptedException {
+    public static synchronized Path randomModel(String... args) throws IOException, InterruptedException {
         String key = String.join(" ", args);
         Path dir = MODELS.get(key);
         if (dir == null) {

@@ -1,7 +1,8 @@
-package org.icgpt2.canister;
+package org.icgpt2.testcanister;
 
 import org.icgpt2.ic.Api;
 import org.icgpt2.ic.Entry;
+import org.icgpt2.ic.Ic0;
 import org.icgpt2.ic.StableMemory;
 import org.icgpt2.gpt2.JavaKernels;
 import org.icgpt2.gpt2.Kernels;
@@ -16,7 +17,7 @@ import org.teavm.interop.Import;
 
 /**
  * A canister that exercises the ic layer (and later the Candid codec and the SIMD kernels) inside Wasm, for
- * tests that run target/test-canister.wasm. Unless noted, arguments and replies are raw little-endian bytes,
+ * tests that run test-canister/target/test-canister.wasm. Unless noted, arguments and replies are raw little-endian bytes,
  * not Candid, so tests need no codec. Add a method: one more exported static method.
  */
 public final class TestCanister {
@@ -92,7 +93,7 @@ public final class TestCanister {
         Entry.run(() -> {
             byte[] reply = new byte[24];
             System.arraycopy(longBytes(Api.instructionCounter()), 0, reply, 0, 8);
-            System.arraycopy(longBytes(Api.callContextInstructionCounter()), 0, reply, 8, 8);
+            System.arraycopy(longBytes(Ic0.performanceCounter(1)), 0, reply, 8, 8);
             System.arraycopy(longBytes(Api.time()), 0, reply, 16, 8);
             Api.reply(reply);
         });
@@ -271,7 +272,7 @@ public final class TestCanister {
         return scale == 0 ? difference : difference / scale;
     }
 
-    /** src/test/wat/test-kernels.wat, merged into this canister by the post-processing step. */
+    /** src/main/wat/test-kernels.wat, merged into this canister by the post-processing step. */
     @Import(module = "test_kernels", name = "dot")
     private static native float dot(int a, int b, int n);
 

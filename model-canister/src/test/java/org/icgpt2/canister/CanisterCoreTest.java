@@ -1,0 +1,273 @@
+package org.icgpt2.canister;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.icgpt2.canister.ModelInterface.ModelInfo;
+import org.icgpt2.canister.ModelInterface.Precision;
+import org.icgpt2.canister.ModelInterface.SamplingSettings;
+import org.icgpt2.canister.ModelInterface.Status;
+import org.icgpt2.canister.ModelInterface.StopReason;
+import org.icgpt2.canister.ModelInterface.TurnProgress;
+import org.icgpt2.canister.ModelInterface.TurnRequest;
+import org.icgpt2.canister.UploadStore.File;
+import org.icgpt2.gpt2.JavaKernels;
+import org.icgpt2.gpt2.TestFiles;
+import org.icgpt2.ic.UserError;
+import org.icgpt2.jvm.ByteArrayStableStorage;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The canister's service core on the JVM, with stable memory in a byte array: an upgrade is a new core on a copy. */
+class CanisterCoreTest {
+    private static final long MAX_STABLE_BYTES = 64L << 20;
+    private static final byte[] CONTROLLER = {1, 2, 3};
+    private static final byte[] STRANGER = {9, 9};
+    // A tiny random model with the real vocabulary and tokenizer.
+    private static final int LAYERS = 2;
+    private static final int HEADS = 2;
+    private static final int EMBD = 16;
+    private static final int POSITIONS = 32;
+    private static final int VOCAB = 50260;
+
+    private static byte[] config;
+    private static byte[] safetensors;
+    private static byte[] tokenizer;
+
+    private final List<String> log = new ArrayList<>();
+
+    @BeforeAll
+    static void model() throws Exception {
+        Path dir = TestFiles.randomModel("--layers", "" + LAYERS, "--heads", "" + HEADS, "--embd", "" + EMBD,
+                "--positions", "" + POSITIONS, "--vocab", "" + VOCAB, "--seed", "5");
+        config = Files.readAllBytes(dir.resolve("config.json"));
+        safetensors = Files.readAllBytes(dir.resolve("model.safetensors"));
+        tokenizer = Files.readAllBytes(dir.resolve("tokenizer.json"));
+    }
+
+    /** A canister on the JVM: its stable memory, and the core over it that an upgrade replaces. */
+    private final class JvmCanister {
+        ByteArrayStableStorage storage = new ByteArrayStableStorage(MAX_STABLE_BYTES);
+        CanisterCore core = newCore();
+
+        private CanisterCore newCore() {
+            return new CanisterCore(storage, new JavaKernels(), () -> 0, () -> 42, p -> Arrays.equals(p, CONTROLLER));
+        }
+
+        /** Upgrade = save (stable memory is all that is kept), a new instance, restore. */
+        void upgrade() {
+            storage = new ByteArrayStableStorage(storage.snapshot(), MAX_STABLE_BYTES);
+            core = newCore();
+            core.restore(log::add);
+        }
+
+        /** Appends {@code bytes} in chunks of {@code chunk} bytes, as the upload scripts do. */
+        void upload(File file, byte[] bytes, int chunk) {
+            for (int at = 0; at < bytes.length; at += chunk) {
+                core.uploads().append(file, Arrays.copyOfRange(bytes, at, Math.min(bytes.length, at + chunk)));
+            }
+        }
+
+        JvmCanister uploaded() {
+            upload(File.CONFIG, config, 300);
+            upload(File.SAFETENSORS, safetensors, 1 << 20);
+            upload(File.TOKENIZER, tokenizer, 1 << 20);
+            return this;
+        }
+
+        int[] greedy(int[] prompt, int tokens) {
+            return (int[]) core.inference(prompt, tokens, 0).result().toCandid().value();
+        }
+    }
+
+    private static byte[] sha256(byte[] bytes) throws Exception {
+        return MessageDigest.getInstance("SHA-256").digest(bytes);
+    }
+
+    private static TurnRequest turn(Long sessionId, String prompt, int maxNewTokens) {
+        return new TurnRequest(sessionId, prompt, null, new SamplingSettings(maxNewTokens, 0, 0, 1, 0, null));
+    }
+
+    @Test
+    void uploadsLandInStableMemoryWithTheirLengthAndDigestAndSurviveAnUpgrade() throws Exception {
+        JvmCanister canister = new JvmCanister().uploaded();
+        Status status = canister.core.status();
+        assertEquals(config.length, status.configBytes());
+        assertEquals(safetensors.length, status.safetensorsBytes());
+        assertEquals(tokenizer.length, status.tokenizerBytes());
+        assertArrayEquals(sha256(config), status.configSha256());
+        assertArrayEquals(sha256(safetensors), status.safetensorsSha256());
+        assertArrayEquals(sha256(tokenizer), status.tokenizerSha256());
+        assertEquals(canister.storage.size() * 65536, status.stableMemoryBytes());
+        assertTrue(status.stableMemoryBytes() >= File.SAFETENSORS.start + safetensors.length);
+        byte[] stored = new byte[safetensors.length];
+        canister.core.uploads().read(File.SAFETENSORS, 0, stored, 0, stored.length);
+        assertArrayEquals(safetensors, stored);
+
+        canister.upgrade();
+        Status after = canister.core.status();
+        assertEquals(config.length, after.configBytes());
+        assertArrayEquals(sha256(safetensors), after.safetensorsSha256());
+        assertArrayEquals(sha256(tokenizer), after.tokenizerSha256());
+        assertFalse(after.modelLoaded(), "nothing was set up, so nothing is reloaded");
+        assertEquals(List.of(), log);
+
+        // An upload interrupted by an upgrade resumes where it stopped; the digest covers the whole file.
+        canister.core.uploads().clear(File.CONFIG);
+        assertEquals(0, canister.core.status().configBytes());
+        assertArrayEquals(sha256(new byte[0]), canister.core.status().configSha256());
+        canister.core.uploads().append(File.CONFIG, Arrays.copyOf(config, 10));
+        canister.upgrade();
+        canister.core.uploads().append(File.CONFIG, Arrays.copyOfRange(config, 10, config.length));
+        assertArrayEquals(sha256(config), canister.core.status().configSha256());
+        assertArrayEquals(config, canister.core.uploads().readAll(File.CONFIG));
+    }
+
+    @Test
+    void upgradeRestoresTheModelInItsPrecisionAndTheTokenizer() {
+        JvmCanister canister = new JvmCanister().uploaded();
+        canister.core.setupModel(Precision.INT8);
+        canister.core.setupTokenizer();
+        int[] prompt = canister.core.tokenize("what is the capital of France?").tokenIds();
+        int[] before = canister.greedy(prompt, 6);
+        String answer = canister.core.generate("hello", 5, 0);
+
+        canister.upgrade();
+        Status status = canister.core.status();
+        assertTrue(status.modelLoaded());
+        assertTrue(status.tokenizerLoaded());
+        assertEquals(Precision.INT8, status.precision());
+        assertEquals(List.of(), log);
+        assertArrayEquals(before, canister.greedy(prompt, 6));
+        assertEquals(answer, canister.core.generate("hello", 5, 0));
+
+        canister.core.setupModel(Precision.F32);
+        canister.upgrade();
+        assertEquals(Precision.F32, canister.core.status().precision());
+    }
+
+    @Test
+    void aFileThatNoLongerLoadsIsReportedAndTheUpgradeGoesThrough() {
+        JvmCanister canister = new JvmCanister().uploaded();
+        canister.core.setupModel(Precision.F32);
+        canister.core.setupTokenizer();
+        canister.core.uploads().clear(File.CONFIG);
+        canister.core.uploads().append(File.CONFIG, "{\"n_layer\": ".getBytes(StandardCharsets.UTF_8));
+
+        canister.upgrade();
+        assertEquals(1, log.size(), log.toString());
+        assertTrue(log.get(0).startsWith("post_upgrade: the model could not be reloaded: "), log.get(0));
+        assertFalse(canister.core.status().modelLoaded());
+        assertTrue(canister.core.status().tokenizerLoaded());
+    }
+
+    @Test
+    void statusDescribesTheLoadedModel() {
+        JvmCanister canister = new JvmCanister().uploaded();
+        Status empty = canister.core.status();
+        assertFalse(empty.modelLoaded());
+        assertNull(empty.model());
+        assertNull(empty.precision());
+        assertEquals(0, empty.maxSessions());
+
+        canister.core.setupModel(Precision.F32);
+        Status status = canister.core.status();
+        // GPT-2's parameters: embeddings, per layer 12 d^2 + 13 d (attention, MLP, two layer norms), final norm.
+        long parameters = (long) VOCAB * EMBD + (long) POSITIONS * EMBD + LAYERS * (12L * EMBD * EMBD + 13L * EMBD)
+                + 2L * EMBD;
+        assertEquals(new ModelInfo(LAYERS, HEADS, EMBD, POSITIONS, VOCAB, parameters), status.model());
+        assertEquals(Precision.F32, status.precision());
+        assertFalse(status.tokenizerLoaded());
+        assertTrue(status.maxSessions() > 0);
+        assertTrue(status.heapBytes() > 0);
+    }
+
+    @Test
+    void userErrorsChangeNothing() {
+        JvmCanister canister = new JvmCanister();
+        canister.upload(File.CONFIG, config, 1000);
+        byte[] before = canister.storage.snapshot();
+
+        byte[] tooLarge = new byte[(int) File.CONFIG.capacity() - config.length + 1];
+        assertThrows(UserError.class, () -> canister.core.uploads().append(File.CONFIG, tooLarge));
+        assertThrows(UserError.class, () -> canister.core.setupModel(Precision.F32), "no weights uploaded");
+        assertThrows(UserError.class, () -> canister.core.setupTokenizer(), "no tokenizer uploaded");
+        assertThrows(UserError.class, () -> canister.core.uploads().requireUploaded(File.SAFETENSORS));
+        assertThrows(UserError.class, () -> canister.core.tokenize("hi"), "tokenizer not loaded");
+        assertThrows(UserError.class, () -> canister.core.startTurn(STRANGER, turn(null, "hi", 3)), "model not loaded");
+        assertArrayEquals(before, canister.storage.snapshot());
+        canister.upgrade();
+        assertEquals(List.of(), log, "the failed set-ups left no flag for post_upgrade");
+
+        // A broken config while a model is loaded: the old model keeps serving, its flags stay.
+        canister.uploaded();
+        canister.core.uploads().clear(File.CONFIG);
+        canister.upload(File.CONFIG, config, 1000);
+        canister.core.setupModel(Precision.F32);
+        int[] prompt = {464, 3139, 286};
+        int[] answer = canister.greedy(prompt, 4);
+        canister.core.uploads().clear(File.CONFIG);
+        canister.core.uploads().append(File.CONFIG, "not json".getBytes(StandardCharsets.UTF_8));
+        byte[] loaded = canister.storage.snapshot();
+        assertThrows(UserError.class, () -> canister.core.setupModel(Precision.INT8));
+        assertArrayEquals(loaded, canister.storage.snapshot());
+        assertArrayEquals(answer, canister.greedy(prompt, 4));
+        assertEquals(Precision.F32, canister.core.status().precision());
+    }
+
+    @Test
+    void authorizationCoversControllersAndAuthorizedPrincipalsAcrossUpgrades() {
+        JvmCanister canister = new JvmCanister();
+        assertTrue(canister.core.isAuthorized(CONTROLLER));
+        assertFalse(canister.core.isAuthorized(STRANGER));
+        canister.core.authorize(STRANGER);
+        canister.core.authorize(STRANGER);
+        assertTrue(canister.core.isAuthorized(STRANGER));
+        canister.upgrade();
+        assertTrue(canister.core.isAuthorized(STRANGER));
+        assertFalse(canister.core.isAuthorized(new byte[] {9}));
+
+        for (int i = 1; i < UploadStore.MAX_AUTHORIZED; i++) {
+            canister.core.authorize(new byte[] {7, (byte) i});
+        }
+        byte[] full = canister.storage.snapshot();
+        assertThrows(UserError.class, () -> canister.core.authorize(new byte[] {8}));
+        assertArrayEquals(full, canister.storage.snapshot());
+    }
+
+    @Test
+    void turnsAnswerAsOneShotGenerationDoesAndBelongToTheirCaller() {
+        JvmCanister canister = new JvmCanister().uploaded();
+        canister.core.setupModel(Precision.F32);
+        canister.core.setupTokenizer();
+        String expected = canister.core.generate("hello", 5, 0);
+
+        TurnProgress progress = canister.core.startTurn(STRANGER, turn(null, "hello", 5));
+        StringBuilder text = new StringBuilder(progress.text());
+        while (!progress.done()) {
+            progress = canister.core.continueTurn(STRANGER, progress.sessionId());
+            text.append(progress.text());
+        }
+        assertEquals(expected, text.toString());
+        assertTrue(progress.stopReason() == StopReason.MAX_TOKENS || progress.stopReason() == StopReason.END_OF_TEXT);
+        assertEquals(1, canister.core.status().sessions());
+
+        long session = progress.sessionId();
+        assertThrows(UserError.class, () -> canister.core.continueTurn(CONTROLLER, session), "another caller's session");
+        assertThrows(UserError.class, () -> canister.core.endSession(CONTROLLER, session));
+        canister.core.endSession(STRANGER, session);
+        assertEquals(0, canister.core.status().sessions());
+        assertThrows(UserError.class, () -> canister.core.continueTurn(STRANGER, session));
+    }
+}
