@@ -1,6 +1,7 @@
 import { AgentError } from '@icp-sdk/core/agent';
 import { discoverEndpoint, type EnvironmentSources, type ModelEndpoint } from './env';
 import { CanisterError } from './errors';
+import type { ModelMethods } from './model-client';
 
 /**
  * A fleet of model canisters that all hold the model: `model`, `model_1`, … `model_<N-1>` (scripts/dev --replicas N,
@@ -68,6 +69,14 @@ export interface CanisterLoad {
 }
 
 export type LoadProbe = (member: FleetMember) => Promise<CanisterLoad>;
+
+/** A probe that asks each canister's `load` query through the actor `actorOf` gives for it. */
+export function loadQueryProbe(actorOf: (member: FleetMember) => ModelMethods<'load'>): LoadProbe {
+  return async (member) => {
+    const load = await actorOf(member).load();
+    return { activeTurns: load.active_turns, sessions: load.sessions };
+  };
+}
 
 /** Why a call's conversation should continue on another canister, or null when moving would not help. */
 export type FailoverReason = 'stopped' | 'quota' | 'busy';

@@ -15,6 +15,7 @@ import {
   Fleet,
   type FleetMember,
   type FleetSources,
+  loadQueryProbe,
   MAX_FLEET_SIZE,
 } from '../src/fleet';
 
@@ -223,6 +224,27 @@ describe('Fleet placement', () => {
     const fleet = new Fleet(fleetOf(1), { probe });
     expect((await fleet.canisterFor('c1')).endpoint.canisterId).toBe(IDS[0]);
     expect(probe).not.toHaveBeenCalled();
+  });
+});
+
+describe('loadQueryProbe', () => {
+  it("reads the canister's load query through that canister's actor", async () => {
+    const fleet = fleetOf(2);
+    const asked: string[] = [];
+    const probe = loadQueryProbe((member) => ({
+      load: async () => {
+        asked.push(member.endpoint.canisterId);
+        return {
+          active_turns: member.name === 'model' ? 3 : 1,
+          sessions: 7,
+          max_sessions: 13,
+          last_call_instructions: 5n,
+        };
+      },
+    }));
+    expect(await probe(fleet[0])).toEqual({ activeTurns: 3, sessions: 7 });
+    expect(await probe(fleet[1])).toEqual({ activeTurns: 1, sessions: 7 });
+    expect(asked).toEqual([IDS[0], IDS[1]]);
   });
 });
 

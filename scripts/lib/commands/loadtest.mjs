@@ -164,7 +164,10 @@ export async function main(argv) {
     const clock = () => replica.timing.seconds();
     const sleepUntil = async (at) => { while (clock() < at) await sleep(Math.max(5, Math.min(200, (at - clock()) * timeScale * 1000))); };
 
-    const loadOf = async ({ actor }) => ({ activeTurns: 0, sessions: (await actor.status()).sessions });
+    const loadOf = async ({ actor }) => {
+      const load = await actor.load();
+      return { activeTurns: load.active_turns, sessions: load.sessions };
+    };
     const settingsOf = (seed) => ({ ...SAMPLING, max_new_tokens: maxNewTokens, seed: BigInt(seed), call_budget: callBudget });
     const simulations = [];
     for (let u = 0; u < users; u++) {

@@ -6,6 +6,7 @@ import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.icgpt2.canister.ModelInterface.Encoding;
 import org.icgpt2.canister.ModelInterface.InferenceRecord;
+import org.icgpt2.canister.ModelInterface.Load;
 import org.icgpt2.canister.ModelInterface.ModelInfo;
 import org.icgpt2.canister.ModelInterface.Precision;
 import org.icgpt2.canister.ModelInterface.SamplingSettings;
@@ -108,6 +109,11 @@ final class CanisterCore {
                 runtime.totalMemory() - runtime.freeMemory(), storage.size() * StableStorage.PAGE_SIZE,
                 service.conversationCount(), service.conversationCapacity(),
                 service.setupInstructions(), service.lastCallInstructions(), service.lastCallTokens());
+    }
+
+    Load load() {
+        return new Load(service.activeTurns(), service.conversationCount(), service.conversationCapacity(),
+                service.lastCallInstructions());
     }
 
     private ModelInfo modelInfo() {

@@ -24,7 +24,7 @@ final class ModelCanister implements ModelInterface {
                  STORE_TOKENIZER_BYTES_TO_STABLE, LOAD_TOKENIZER_BYTES_FROM_STABLE,
                  SETUP_MODEL, SETUP_MODEL_WITH_PRECISION, SETUP_TOKENIZER, ADD_AUTHORIZED_PRINCIPAL -> Guard.AUTHORIZED;
             case SAFETENSORS_BYTES_LENGTH, CONFIG_BYTES_LENGTH, TOKENIZER_BYTES_LENGTH, IS_PRINCIPAL_AUTHORIZED,
-                 TOKENIZE, DECODE, INFERENCE, GENERATE, STATUS, START_TURN, CONTINUE_TURN, END_SESSION -> Guard.ANY_CALLER;
+                 TOKENIZE, DECODE, INFERENCE, GENERATE, STATUS, LOAD, START_TURN, CONTINUE_TURN, END_SESSION -> Guard.ANY_CALLER;
         };
     }
 
@@ -150,6 +150,11 @@ final class ModelCanister implements ModelInterface {
     @Override
     public Status status() {
         return core.status();
+    }
+
+    @Override
+    public Load load() {
+        return core.load();
     }
 
     // ---- tokenizer and generation ----
