@@ -25,7 +25,7 @@ const SHAPES = { tiny: { layers: 2, heads: 2, embd: 64, positions: 4096, vocab: 
 /** GPT-2 small in f32 (docs/benchmark.md): instructions per generated token (context ≤ 64) and per prompt token. */
 const GPT2_SMALL_TOKEN = { generated: 0.26e9, prompt: 0.17e9 };
 const MAINNET_SLICE = 2e9;
-/** Calls of a scaled run get this many slices (the adaptive schedule's first call for a short prompt)... */
+/** Calls of a scaled run get this many slices by default (the adaptive schedule's first call for a short prompt)... */
 const SCALED_CALL_SLICES = 3;
 /** ...less what the canister's adaptive schedule keeps for the reply (its REPLY_RESERVE, 50 M of 2 B). */
 const REPLY_RESERVE_SHARE = 0.025;
@@ -36,7 +36,7 @@ const CALIBRATION_TOKENS = 16;
 
 const USAGE = `usage: scripts/loadtest [--replicas N] [--users K] [--turns T] [--prompt-tokens P] [--max-new-tokens M]
                         [--think S] [--arrivals S] [--shape tiny|demo|gpt2-small] [--time-scale X] [--stop-at S] [--seed N]
-                        [--label TEXT] [--json FILE]
+                        [--call-slices S] [--label TEXT] [--json FILE]
 
 Starts a local replica in this process, deploys N model canisters (default 1) with a random model of --shape,
 then turns on the mainnet timing model (--time-scale X: simulated seconds run 1/X as fast; default 1, since under
@@ -50,8 +50,8 @@ canister and are replayed there. Prints a Markdown table row; --json FILE writes
 With --shape tiny (the default: 2 layers of 64) or demo the timing is scaled to GPT-2 small: a calibration
 turn measures the model's instructions per generated and per prompt token; slices are made as much smaller as a
 generated token is cheaper than GPT-2 small's 0.26 B, prompts as much longer as reading a token is relatively
-cheaper, and every call gets ${SCALED_CALL_SLICES} slices (what the canister's adaptive schedule gives the first
-call of a short prompt). So a turn takes about the rounds it takes with GPT-2 small. --shape gpt2-small runs the
+cheaper, and every call gets --call-slices slices (default ${SCALED_CALL_SLICES}: what the canister's adaptive schedule
+gives the first call of a short prompt). So a turn takes about the rounds it takes with GPT-2 small. --shape gpt2-small runs the
 real shape (about 2 GiB of memory per canister).`;
 
 /** A seeded generator of floats in [0, 1) (mulberry32), so that runs with the same --seed think alike. */
@@ -104,6 +104,7 @@ export async function main(argv) {
       'time-scale': { type: 'string', default: '1' },
       'stop-at': { type: 'string' },
       seed: { type: 'string', default: '1' },
+      'call-slices': { type: 'string', default: String(SCALED_CALL_SLICES) },
       label: { type: 'string' },
       json: { type: 'string' },
     },
@@ -126,6 +127,7 @@ export async function main(argv) {
   if (stopAt !== null && replicas < 2) throw new Error('--stop-at needs --replicas 2 or more (the conversations move to another canister)');
   if (users > 256 || turns > 64) throw new Error('at most 256 users and 64 turns');
   if (!fs.existsSync(MODEL_WASM)) throw new Error(`${MODEL_WASM} is missing: build it (mvn -B -q package -DskipTests)`);
+  const callSlices = positiveInteger(values['call-slices'], '--call-slices');
   const random = seededRandom(positiveInteger(values.seed, '--seed'));
   const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -154,7 +156,7 @@ export async function main(argv) {
       const scale = cost.generated / GPT2_SMALL_TOKEN.generated;
       instructionsPerSlice = Math.round(MAINNET_SLICE * scale);
       scaledPrompt = Math.max(1, Math.round(promptTokens * (GPT2_SMALL_TOKEN.prompt * scale) / cost.prompt));
-      callBudget = [BigInt(Math.round((SCALED_CALL_SLICES - REPLY_RESERVE_SHARE) * instructionsPerSlice))];
+      callBudget = [BigInt(Math.round((callSlices - REPLY_RESERVE_SHARE) * instructionsPerSlice))];
       log(`Calibration: ${(cost.generated / 1e6).toFixed(1)} M instructions per generated token, ${(cost.prompt / 1e6).toFixed(1)} M per prompt token; `
         + `slices of ${(instructionsPerSlice / 1e6).toFixed(0)} M (GPT-2 small's 2 B × ${scale.toFixed(4)}), prompts of ${scaledPrompt} tokens for ${promptTokens}`);
     }
@@ -196,12 +198,13 @@ export async function main(argv) {
     const records = await Promise.all(simulations);
     await stopping;
     const summary = summarizeLoad(records);
-    const label = values.label ?? `N = ${replicas}, K = ${users}${stopAt === null ? '' : `, ${fleet[0].name} stopped at ${stopAt} s`}`;
+    const label = values.label ?? `N = ${replicas}, K = ${users}${callSlices === SCALED_CALL_SLICES ? '' : `, calls of ${callSlices} slice${callSlices > 1 ? 's' : ''}`}`
+      + `${stopAt === null ? '' : `, ${fleet[0].name} stopped at ${stopAt} s`}`;
     for (const [i, r] of records.entries()) {
       log(`user ${i + 1}: ${r.turns.length} turns on ${r.canisters.join(' → ')}, ${summary.userTokensPerSecond[i].toFixed(2)} tokens/s${r.lost ? `, LOST: ${r.error}` : ''}`);
     }
     process.stdout.write(`${formatLoadTable([{ label, summary }])}\n`);
-    if (values.json) fs.writeFileSync(values.json, `${JSON.stringify({ label, replicas, users, turns, promptTokens, maxNewTokens, think, shape: values.shape, timeScale, stopAt, instructionsPerSlice, summary }, null, 2)}\n`);
+    if (values.json) fs.writeFileSync(values.json, `${JSON.stringify({ label, replicas, users, turns, promptTokens, maxNewTokens, think, shape: values.shape, timeScale, stopAt, callSlices, instructionsPerSlice, summary }, null, 2)}\n`);
   } finally {
     await local.close();
   }
