@@ -1,35 +1,53 @@
-// axe-core checks of the main states, in both themes (contrast included).
+// axe-core checks of the main states, in both themes on desktop and mobile (contrast included).
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { applySettings, byTestId, finishedAnswer, needsUrl, openBrowser, openChat, send } from './browser.mjs';
+import {
+  DESKTOP,
+  MOBILE,
+  applySettings,
+  axeViolations as violations,
+  byTestId,
+  finishedAnswer,
+  needsUrl,
+  openBrowser,
+  openChat,
+  send,
+} from './browser.mjs';
 
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const options = { ...needsUrl('CHAT_URL', 'the chat page with a loaded model'), timeout: 300_000 };
 
-/** Violations as "impact rule: selector" lines, so a failure says what to fix. */
-async function violations(page) {
-  // evaluate() runs outside the page's CSP, which forbids injected scripts.
-  await page.evaluate(axeSource);
-  const { violations } = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
-  return violations.flatMap((v) => v.nodes.map((node) => `${v.impact} ${v.id}: ${node.target.join(' ')}`));
-}
-
 for (const colorScheme of ['light', 'dark']) {
-  test(`no accessibility violations in the ${colorScheme} theme`, options, async (t) => {
-    const { page, close } = await openBrowser();
-    t.after(close);
-    await page.emulateMedia({ colorScheme });
-    await openChat(page, process.env.CHAT_URL);
-    assert.deepEqual(await violations(page), [], 'empty chat');
+  for (const [layout, viewport] of [
+    ['desktop', DESKTOP],
+    ['mobile', MOBILE],
+  ]) {
+    test(`no accessibility violations in the ${colorScheme} theme on ${layout}`, options, async (t) => {
+      const { page, close } = await openBrowser({ viewport });
+      t.after(close);
+      await page.emulateMedia({ colorScheme });
+      await openChat(page, process.env.CHAT_URL);
+      assert.deepEqual(await violations(page), [], 'empty chat');
 
-    await applySettings(page, { maxTokens: 8 });
-    await send(page, 'Hello!');
-    await finishedAnswer(page, 0);
-    assert.deepEqual(await violations(page), [], 'with an answer');
+      await applySettings(page, { maxTokens: 8 });
+      await send(page, 'Hello!');
+      await finishedAnswer(page, 0);
+      await byTestId(page, 'regenerate').click();
+      await byTestId(page, 'version-count').waitFor();
+      await finishedAnswer(page, 0);
+      assert.deepEqual(await violations(page), [], 'with two versions of an answer');
 
-    await byTestId(page, 'open-settings').click();
-    assert.deepEqual(await violations(page), [], 'settings dialog');
-  });
+      await byTestId(page, 'edit-message').click();
+      assert.deepEqual(await violations(page), [], 'editing a message');
+      await byTestId(page, 'edit-cancel').click();
+
+      await byTestId(page, 'prompt-input').fill('word '.repeat(4000));
+      await byTestId(page, 'prompt-input').press('Enter');
+      await byTestId(page, 'composer-error').waitFor();
+      assert.deepEqual(await violations(page), [], 'an over-long prompt refused');
+
+      if (layout === 'mobile') await byTestId(page, 'menu-toggle').click();
+      await byTestId(page, 'open-settings').click();
+      assert.deepEqual(await violations(page), [], 'settings dialog');
+    });
+  }
 }

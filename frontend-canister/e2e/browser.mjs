@@ -1,6 +1,7 @@
 // Shared helpers for the end-to-end tests: Debian's Chromium driven by playwright-core against a
 // page served by the project's local replica (or any deployment), given as CHAT_URL.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -55,7 +56,8 @@ export async function openBrowser({ viewport = DESKTOP } = {}) {
   await context.route(
     (url) => !url.pathname.startsWith('/api/'),
     async (route) => {
-      const response = await route.fetch();
+      // A kept-alive connection the server closes just as it is reused resets once; the browser would retry it.
+      const response = await route.fetch().catch(() => route.fetch());
       await route.fulfill({ response, headers: { ...response.headers(), ...headers } });
     },
   );
@@ -68,6 +70,7 @@ export async function openBrowser({ viewport = DESKTOP } = {}) {
   page.on('dialog', (dialog) => dialog.accept());
   return {
     page,
+    context,
     consoleErrors,
     async close() {
       await context.close();
@@ -128,16 +131,93 @@ export async function finishedAnswer(page, index, timeout = 180_000) {
   };
 }
 
-/** "3 calls · 12 tokens · 40 in context · 1.2 B instructions · 4.1 s · seed 42 · token limit" */
+/** "3 calls · 12 tokens · 4.1 tokens/s · 1,040 in context · 1.2 B instructions · 4.1 s · seed 42 · token limit" */
 export function parseStats(line) {
-  const number = (pattern) => Number(line.match(pattern)?.[1] ?? NaN);
+  const number = (pattern) => Number(line.match(pattern)?.[1]?.replaceAll(',', '') ?? NaN);
   return {
     line,
-    calls: number(/(\d+) calls?/),
-    tokens: number(/(\d+) tokens?/),
-    context: number(/(\d+) in context/),
+    calls: number(/([\d,]+) calls?\b/),
+    tokens: number(/([\d,]+) tokens?\b(?!\/)/),
+    context: number(/([\d,]+) in context/),
     seed: line.match(/seed (\d+)/)?.[1],
   };
 }
 
+/**
+ * The conversations the page keeps in IndexedDB, read in the page. A database the page has not created yet
+ * reads as none (and is not created).
+ */
+export function storedConversations(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('gpt2-chat');
+        open.onupgradeneeded = () => open.transaction.abort();
+        open.onerror = () => resolve([]);
+        open.onsuccess = () => {
+          const request = open.result.transaction('conversations').objectStore('conversations').getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        };
+      }),
+  );
+}
+
+/** Writes a conversation record as the page would (the page must have opened its database). */
+export function putConversation(page, conversation) {
+  return page.evaluate(
+    (record) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('gpt2-chat');
+        open.onsuccess = () => {
+          const transaction = open.result.transaction('conversations', 'readwrite');
+          transaction.objectStore('conversations').put(record);
+          transaction.oncomplete = () => resolve();
+          transaction.onerror = () => reject(transaction.error);
+        };
+        open.onerror = () => reject(open.error);
+      }),
+    conversation,
+  );
+}
+
+/** Counts the update calls (start_turn, continue_turn, …) the page sends from now on. */
+export function countUpdateCalls(page) {
+  const calls = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && /\/api\/v\d\/canister\/[^/]+\/call$/.test(new URL(request.url()).pathname))
+      calls.push(request.url());
+  });
+  return () => calls.length;
+}
+
 export const cspViolations = (errors) => errors.filter((e) => /Content Security Policy/i.test(e));
+
+/** Saves a screenshot as e2e/screenshots/<name>.png. */
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname });
+}
+
+/** Waits until the n-th answer (0-based) shows at least `count` generated tokens in its stats. */
+export function tokensShown(page, count, index = 0) {
+  return page.waitForFunction(
+    ([n, i]) => {
+      const stats = document.querySelectorAll('[data-role="assistant"] [data-testid="answer-stats"]')[i];
+      const match = stats?.textContent.match(/([\d,]+) tokens?\b(?!\/)/);
+      return match && Number(match[1].replaceAll(',', '')) >= n;
+    },
+    [count, index],
+    { timeout: 300_000 },
+  );
+}
+
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's violations as "impact rule: selector" lines, so a failure says what to fix. */
+export async function axeViolations(page) {
+  // evaluate() runs outside the page's CSP, which forbids injected scripts.
+  await page.evaluate(axeSource);
+  const { violations } = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  return violations.flatMap((v) => v.nodes.map((node) => `${v.impact} ${v.id}: ${node.target.join(' ')}`));
+}

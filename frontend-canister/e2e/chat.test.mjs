@@ -8,13 +8,17 @@ import {
   answers,
   applySettings,
   byTestId,
+  countUpdateCalls,
   cspViolations,
   finishedAnswer,
   needsUrl,
   openBrowser,
   openChat,
   parseStats,
+  putConversation,
   send,
+  storedConversations,
+  tokensShown,
 } from './browser.mjs';
 import { jvm } from '../../model-canister/src/test/node/canister/support.mjs';
 
@@ -23,10 +27,8 @@ const MODEL_DIR = process.env.E2E_MODEL_DIR;
 
 /** The answer's raw text as the page stored it (the DOM shows it rendered as Markdown). */
 async function storedAnswer(page, index) {
-  return page.evaluate((i) => {
-    const conversations = JSON.parse(localStorage.getItem('gpt2-chat.conversations.v1') ?? '[]');
-    return conversations[0].messages.filter((m) => m.role === 'assistant')[i].text;
-  }, index);
+  const [conversation] = await storedConversations(page);
+  return conversation.messages.filter((m) => m.role === 'assistant')[index].text;
 }
 const CALL_BUDGET = process.env.E2E_CALL_BUDGET ?? '1';
 const needsChat = { ...needsUrl('CHAT_URL', 'the chat page with a loaded model'), timeout: 600_000 };
@@ -73,7 +75,12 @@ test('an answer arrives over several calls, showing the reading and generating p
   if (answer.stats.tokens > 1) assert.ok(lengths.length > 1, `the answer should grow call by call: ${lengths}`);
   assert.equal(await byTestId(page, 'send').isVisible(), true);
   assert.deepEqual(cspViolations(consoleErrors), []);
-  if (MODEL_DIR) assert.equal(await storedAnswer(page, 0), jvm(MODEL_DIR, { prompt, maxNewTokens: 6 }).text, 'greedy answer = scripts/gpt2-jvm');
+  if (MODEL_DIR)
+    assert.equal(
+      await storedAnswer(page, 0),
+      jvm(MODEL_DIR, { prompt, maxNewTokens: 6 }).text,
+      'greedy answer = scripts/gpt2-jvm',
+    );
   else t.diagnostic('E2E_MODEL_DIR is not set: the answer is not compared with scripts/gpt2-jvm');
 });
 
@@ -84,14 +91,7 @@ test('stop halts generation between calls and keeps what arrived', needsChat, as
   await applySettings(page, { maxTokens: 200, callBudget: CALL_BUDGET });
 
   await send(page, 'Tell me a long story about a dragon.');
-  await page.waitForFunction(
-    () =>
-      /\b([2-9]|\d{2,}) tokens\b/.test(
-        document.querySelector('[data-role="assistant"] [data-testid="answer-stats"]')?.textContent ?? '',
-      ),
-    null,
-    { timeout: 300_000 },
-  );
+  await tokensShown(page, 2);
   await byTestId(page, 'stop').click();
   const answer = await finishedAnswer(page, 0);
 
@@ -146,12 +146,9 @@ test('a session the canister no longer knows is replayed into a new one', needsC
   assert.equal(first.outcome, 'done', first.error);
 
   // As after an upgrade or an eviction: the stored session id points nowhere.
-  await page.evaluate(() => {
-    const key = 'gpt2-chat.conversations.v1';
-    const conversations = JSON.parse(localStorage.getItem(key));
-    conversations[0].sessionId = '987654321';
-    localStorage.setItem(key, JSON.stringify(conversations));
-  });
+  const [conversation] = await storedConversations(page);
+  conversation.messages.find((m) => m.role === 'assistant').sessionId = '987654321';
+  await putConversation(page, conversation);
   await page.reload();
   await openChat(page, CHAT_URL);
   await send(page, 'What did I just say?');
@@ -192,7 +189,7 @@ test('settings shape the request: token limit, greedy sampling and a fixed seed'
   assert.equal(await byTestId(page, 'setting-seed').inputValue(), '7');
 });
 
-test('regenerate replaces the last answer', needsChat, async (t) => {
+test('regenerate adds a version of the answer; the arrows switch between versions', needsChat, async (t) => {
   const { page, close } = await openBrowser();
   t.after(close);
   await openChat(page, CHAT_URL);
@@ -201,7 +198,7 @@ test('regenerate replaces the last answer', needsChat, async (t) => {
   await send(page, 'Say something nice.');
   const first = await finishedAnswer(page, 0);
   await byTestId(page, 'regenerate').click();
-  await byTestId(page, 'stop').waitFor({ state: 'hidden', timeout: 180_000 });
+  await byTestId(page, 'version-count').filter({ hasText: '2/2' }).waitFor();
   const regenerated = await finishedAnswer(page, 0);
 
   assert.equal(await answers(page).count(), 1);
@@ -209,4 +206,46 @@ test('regenerate replaces the last answer', needsChat, async (t) => {
   // Greedy with the same seed in a fresh session: the same answer and the same context size.
   assert.equal(regenerated.text, first.text);
   assert.equal(regenerated.stats.context, first.stats.context);
+  await byTestId(page, 'previous-version').click();
+  assert.equal(await byTestId(page, 'version-count').innerText(), '1/2');
+  assert.equal((await finishedAnswer(page, 0)).stats.line, first.stats.line);
 });
+
+test(
+  'the next continue_turn waits in the queue while one runs; Stop right after Send asks for nothing more',
+  needsChat,
+  async (t) => {
+    const { page, context, close } = await openBrowser();
+    t.after(close);
+    await openChat(page, CHAT_URL);
+    await applySettings(page, { maxTokens: 12, callBudget: CALL_BUDGET });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const isCall = (request) => request.method() === 'POST' && /\/call$/.test(new URL(request.url()).pathname);
+    page.on('request', (request) => isCall(request) && (mostInFlight = Math.max(mostInFlight, ++inFlight)));
+    for (const event of ['requestfinished', 'requestfailed'])
+      page.on(event, (request) => isCall(request) && inFlight--);
+
+    await send(page, 'Count to ten.');
+    const answer = await finishedAnswer(page, 0);
+    assert.equal(answer.outcome, 'done', answer.error);
+    assert.ok(answer.stats.calls > 2, answer.stats.line);
+    assert.equal(mostInFlight, 2, 'one call running and one queued, never more');
+
+    // Stop while the turn's first call runs (held back half a second on its way, as on a slow network): its reply
+    // is shown and no other call is made.
+    await byTestId(page, 'new-chat').click();
+    const updateCalls = countUpdateCalls(page);
+    await context.route(/\/call$/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
+    await send(page, 'Another long answer, please.');
+    await byTestId(page, 'stop').click();
+    const stopped = await finishedAnswer(page, 0);
+    assert.equal(stopped.outcome, 'stopped');
+    assert.equal(stopped.stats.calls, 1, stopped.stats.line);
+    await page.waitForTimeout(1_000);
+    assert.equal(updateCalls(), 1);
+  },
+);

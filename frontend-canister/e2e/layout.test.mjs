@@ -1,11 +1,10 @@
 // Screenshots of the desktop and mobile layouts, saved to e2e/screenshots/ (git-ignored).
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import {
   DESKTOP,
   MOBILE,
-  SCREENSHOTS,
+  screenshot,
   byTestId,
   finishedAnswer,
   needsUrl,
@@ -17,11 +16,6 @@ import {
 
 const CHAT_URL = process.env.CHAT_URL;
 const options = { ...needsUrl('CHAT_URL', 'the chat page with a loaded model'), timeout: 300_000 };
-
-async function screenshot(page, name) {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname });
-}
 
 test('desktop layout: sidebar beside the chat, light and dark', options, async (t) => {
   const { page, close } = await openBrowser({ viewport: DESKTOP });

@@ -1,9 +1,11 @@
 import type { Status } from './bindings/model.did';
+import type { Generation } from './chat-controller';
 import type { AnswerStats } from './conversations';
-import { formatBytes, formatCount, formatSeconds, plural } from './format';
+import { formatBytes, formatCount, formatInteger, formatRate, formatSeconds, plural } from './format';
 import type { StopReasonName, TurnSnapshot } from './turn';
 
-export function phaseLabel(snapshot: TurnSnapshot): string {
+export function phaseLabel(snapshot: TurnSnapshot, stopping = false): string {
+  if (stopping) return 'Stopping after the calls already sent…';
   switch (snapshot.phase) {
     case 'starting':
       return snapshot.replayed ? 'Session expired, replaying the conversation…' : 'Sending…';
@@ -20,12 +22,13 @@ const STOP_REASONS: Record<StopReasonName, string> = {
   ContextFull: 'context full',
 };
 
-/** The parts of an answer's stats line: calls, tokens, context, instructions, time, seed, why it ended. */
+/** The parts of an answer's stats line: calls, tokens, speed, context, instructions, time, seed, why it ended. */
 export function statsItems(stats: AnswerStats): string[] {
   return [
     plural(stats.calls, 'call'),
     plural(stats.tokens, 'token'),
-    `${stats.contextTokens} in context`,
+    stats.tokens > 0 ? formatRate(stats.tokens, stats.elapsedMs) : undefined,
+    `${formatInteger(stats.contextTokens)} in context`,
     `${formatCount(stats.instructions)} instructions`,
     formatSeconds(stats.elapsedMs),
     `seed ${stats.seed}`,
@@ -33,9 +36,20 @@ export function statsItems(stats: AnswerStats): string[] {
   ].filter((item) => item !== undefined);
 }
 
-/** While generating: calls and tokens so far. */
-export function liveStatsItems({ calls, generatedTokens }: TurnSnapshot): string[] {
-  return [plural(calls, 'call'), plural(generatedTokens, 'token')];
+/**
+ * While generating, from the first reply on: calls and tokens so far, tokens per second since Send and a running
+ * timer (nothing before the first reply, when there is nothing to count yet).
+ */
+export function liveStatsItems(generation: Generation, now: number): string[] {
+  if (generation.firstReplyAt === undefined) return [];
+  const { calls, generatedTokens } = generation.snapshot;
+  const elapsed = generation.priorElapsedMs + now - generation.startedAt;
+  return [
+    plural(calls, 'call'),
+    plural(generatedTokens, 'token'),
+    generatedTokens > 0 ? formatRate(generatedTokens, elapsed) : undefined,
+    formatSeconds(elapsed),
+  ].filter((item) => item !== undefined);
 }
 
 export interface StatusRow {
@@ -101,4 +115,24 @@ export function describeStatus(status: Status): StatusGroup[] {
       ],
     },
   ];
+}
+
+/** SHA-256 of lib/model/config.json, the published model's config, computed by the build (vite.config.ts). */
+const PUBLISHED_CONFIG_SHA256 = import.meta.env.VITE_PUBLISHED_CONFIG_SHA256 ?? '';
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * What is loaded, in a few words: the published model when its config was uploaded, otherwise a random demo model
+ * (scripts/dev loads one when the weights were not downloaded); its size and weight precision.
+ */
+export function modelSummary(status: Status): string | undefined {
+  const [model] = status.model;
+  if (!status.model_loaded || !model) return undefined;
+  const name =
+    PUBLISHED_CONFIG_SHA256 && hex(status.config_sha256) === PUBLISHED_CONFIG_SHA256
+      ? 'GPT-2 open-instruct'
+      : 'Random demo model';
+  const precision = 'Int8' in (status.precision[0] ?? {}) ? 'int8' : 'f32';
+  return `${name} · ${formatCount(model.parameters)} · ${precision}`;
 }

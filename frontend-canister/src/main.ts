@@ -1,7 +1,8 @@
 import './styles.css';
 import { ChatController, type ChatActor } from './chat-controller';
-import { ConversationStore } from './conversations';
+import { ConversationStore } from './conversation-store';
 import { discoverEndpoint, readBrowserSources, type ModelEndpoint } from './env';
+import { webLocks } from './generation-locks';
 import { browserIdentity } from './identity';
 import { createModelActor, type ModelActor } from './model-client';
 import { loadSettings, saveSettings } from './settings';
@@ -22,15 +23,21 @@ try {
 const unavailable = () => Promise.reject(new Error(configError));
 const chatActor: ChatActor = actor ?? { start_turn: unavailable, continue_turn: unavailable, end_session: unavailable };
 
+const store = await ConversationStore.open({ indexedDB: globalThis.indexedDB, storage: localStorage });
+
 mountApp({
   controller: new ChatController({
     actor: chatActor,
-    store: new ConversationStore(localStorage),
+    store,
     getSettings: () => settings,
+    locks: webLocks(navigator.locks),
   }),
   endpoint,
-  statusActor: actor,
+  queryActor: actor,
   configError,
+  storageWarning: store.persistent
+    ? undefined
+    : 'This browser does not let the page store conversations (IndexedDB is unavailable): they last until the tab closes.',
   getSettings: () => settings,
   saveSettings: (next) => {
     settings = next;

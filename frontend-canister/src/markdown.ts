@@ -1,7 +1,19 @@
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
 
-const markdown = new Marked({ gfm: true, breaks: true });
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]};`);
+
+// Raw HTML in an answer is text the model wrote, shown as written: never markup (a "<script>" answer would render
+// empty, and inline handlers would trip the CSP).
+const markdown = new Marked({
+  gfm: true,
+  breaks: true,
+  renderer: {
+    html: ({ text, block }) =>
+      block ? `<p>${escapeHtml(text.trimEnd()).replaceAll('\n', '<br>')}</p>\n` : escapeHtml(text),
+  },
+});
 
 // Model output is untrusted: links open in a new tab without access to this page.
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {

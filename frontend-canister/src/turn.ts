@@ -1,4 +1,4 @@
-import type { SamplingSettings, StopReason, TurnResult } from './bindings/model.did';
+import type { SamplingSettings, StopReason, TurnProgress, TurnResult } from './bindings/model.did';
 import { CanisterError, isSessionGone } from './errors';
 import type { ModelMethods } from './model-client';
 
@@ -11,6 +11,11 @@ export interface TurnInput {
   /** Prompt for a new session if the canister has forgotten `sessionId` (see `replayPrompt`). */
   replayPrompt: string;
   settings: SamplingSettings;
+  /**
+   * Resume a turn already under way in `resume.sessionId` (a stopped or interrupted answer): the first call is
+   * `continue_turn`, and the snapshot goes on from what the page had shown.
+   */
+  resume?: TurnSnapshot & { sessionId: bigint };
 }
 
 export type TurnPhase = 'starting' | 'reading' | 'generating';
@@ -30,6 +35,8 @@ export interface TurnSnapshot {
   instructions: bigint;
   /** The canister had forgotten the session, so the conversation was replayed into a new one. */
   replayed: boolean;
+  /** Tokens the canister generated whose reply never reached the page (a reload while a call ran). */
+  missingTokens: number;
 }
 
 export interface TurnOutcome extends TurnSnapshot {
@@ -38,7 +45,7 @@ export interface TurnOutcome extends TurnSnapshot {
 }
 
 export interface TurnOptions {
-  /** Aborting stops the loop after the call in flight returns. */
+  /** Aborting stops the loop once the call in flight (and a call already queued) has returned. */
   signal?: AbortSignal;
   onProgress?: (snapshot: TurnSnapshot) => void;
 }
@@ -54,16 +61,22 @@ export function initialSnapshot(sessionId?: bigint): TurnSnapshot {
     contextTokens: 0,
     instructions: 0n,
     replayed: false,
+    missingTokens: 0,
   };
 }
 
+/** Index of the first token a reply carries within the turn's answer. */
+const firstToken = (progress: TurnProgress) => progress.generated_tokens - progress.token_ids.length;
+
 /**
- * Runs one turn: `start_turn`, then `continue_turn` until the canister says `done`.
- * Throws `CanisterError` for an `Err` reply and passes agent errors (network, reject) through.
+ * Runs one turn: `start_turn` (or `continue_turn` to resume), then `continue_turn` until the canister says `done`.
+ * From the turn's second call on, the next `continue_turn` is submitted while the current one runs, so the canister
+ * never waits for the page between calls; at most one call is queued. Throws `CanisterError` for an `Err` reply and
+ * passes agent errors (network, reject) through.
  */
 export async function runTurn(actor: TurnActor, input: TurnInput, options: TurnOptions = {}): Promise<TurnOutcome> {
   const { signal, onProgress } = options;
-  const start = (sessionId: bigint | undefined, prompt: string) => () =>
+  const start = (sessionId: bigint | undefined, prompt: string) =>
     // Text, never raw token ids: the canister frames the prompt as an instruction.
     actor.start_turn({
       session_id: sessionId === undefined ? [] : [sessionId],
@@ -72,47 +85,68 @@ export async function runTurn(actor: TurnActor, input: TurnInput, options: TurnO
       settings: input.settings,
     });
 
-  let snapshot = initialSnapshot(input.sessionId);
-  let nextCall: () => Promise<TurnResult> = start(input.sessionId, input.prompt);
+  let snapshot: TurnSnapshot = input.resume ? { ...input.resume, phase: 'starting' } : initialSnapshot(input.sessionId);
+  /** Calls submitted and not yet applied, oldest first. */
+  let inFlight: Array<Promise<TurnResult>> = [
+    input.resume ? actor.continue_turn(input.resume.sessionId) : start(input.sessionId, input.prompt),
+  ];
+  // Replies of abandoned calls must not surface as unhandled rejections.
+  const abandon = () => {
+    for (const call of inFlight) call.catch(() => undefined);
+    inFlight = [];
+  };
 
-  for (;;) {
-    const result = await nextCall();
-    snapshot = { ...snapshot, calls: snapshot.calls + 1 };
-    if ('Err' in result) {
-      if (snapshot.replayed || !isSessionGone(result.Err)) throw new CanisterError(result.Err);
-      // Whatever the lost session had produced is gone with it; start over in a new session.
+  try {
+    for (;;) {
+      let result = await inFlight.shift()!;
+      // Two calls of one session may run in either order; the reply holding the earlier tokens goes first.
+      if ('Ok' in result && inFlight.length > 0 && firstToken(result.Ok) > snapshot.generatedTokens) {
+        const queued = await inFlight[0];
+        if ('Ok' in queued && firstToken(queued.Ok) === snapshot.generatedTokens) {
+          inFlight[0] = Promise.resolve(result);
+          result = queued;
+        }
+      }
+      snapshot = { ...snapshot, calls: snapshot.calls + 1 };
+      if ('Err' in result) {
+        abandon();
+        if (snapshot.replayed || !isSessionGone(result.Err)) throw new CanisterError(result.Err);
+        // Whatever the lost session had produced is gone with it; start over in a new session.
+        snapshot = { ...initialSnapshot(), calls: snapshot.calls, instructions: snapshot.instructions, replayed: true };
+        onProgress?.(snapshot);
+        inFlight = [start(undefined, input.replayPrompt)];
+        continue;
+      }
+      const progress = result.Ok;
+      // A queued call that ran after the turn ended carries nothing.
+      const skipped = Math.max(0, firstToken(progress) - snapshot.generatedTokens);
       snapshot = {
         ...snapshot,
-        text: '',
-        phase: 'starting',
-        sessionId: undefined,
-        generatedTokens: 0,
-        contextTokens: 0,
-        replayed: true,
+        text: snapshot.text + progress.text,
+        phase: progress.prompt_tokens_remaining > 0 ? 'reading' : 'generating',
+        promptTokensRemaining: progress.prompt_tokens_remaining,
+        sessionId: progress.session_id,
+        generatedTokens: Math.max(snapshot.generatedTokens, progress.generated_tokens),
+        contextTokens: Math.max(snapshot.contextTokens, progress.context_tokens),
+        instructions: snapshot.instructions + progress.instructions,
+        missingTokens: snapshot.missingTokens + skipped,
       };
       onProgress?.(snapshot);
-      nextCall = start(undefined, input.replayPrompt);
-      continue;
+      if (progress.done) {
+        abandon();
+        const [reason] = progress.stop_reason;
+        return { ...snapshot, status: 'done', stopReason: reason && stopReasonName(reason) };
+      }
+      if (signal?.aborted) {
+        if (inFlight.length > 0) continue; // show the queued call's reply, but ask for nothing more
+        return { ...snapshot, status: 'stopped' };
+      }
+      // Nothing is queued behind a turn's first call (a Stop right after Send asks for no more work); after it, the
+      // next call waits in the canister's queue while the current one runs.
+      while (inFlight.length < 2) inFlight.push(actor.continue_turn(progress.session_id));
     }
-    const progress = result.Ok;
-    snapshot = {
-      ...snapshot,
-      text: snapshot.text + progress.text,
-      phase: progress.prompt_tokens_remaining > 0 ? 'reading' : 'generating',
-      promptTokensRemaining: progress.prompt_tokens_remaining,
-      sessionId: progress.session_id,
-      generatedTokens: progress.generated_tokens,
-      contextTokens: progress.context_tokens,
-      instructions: snapshot.instructions + progress.instructions,
-    };
-    onProgress?.(snapshot);
-    if (progress.done) {
-      const [reason] = progress.stop_reason;
-      return { ...snapshot, status: 'done', stopReason: reason && stopReasonName(reason) };
-    }
-    if (signal?.aborted) return { ...snapshot, status: 'stopped' };
-    const sessionId = progress.session_id;
-    nextCall = () => actor.continue_turn(sessionId);
+  } finally {
+    abandon();
   }
 }
 

@@ -1,64 +1,92 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TurnRequest } from '../src/bindings/model.did';
 import { ChatController } from '../src/chat-controller';
-import { ConversationStore } from '../src/conversations';
+import { ConversationStore } from '../src/conversation-store';
+import { type Conversation, addMessage, newConversation } from '../src/conversations';
+import type { GenerationLocks } from '../src/generation-locks';
 import { DEFAULT_SETTINGS, type GenerationSettings } from '../src/settings';
-import { FakeModel, MemoryStorage } from './fake-model';
+import { FakeModel, MemoryStorage, SharedLocks } from './fake-model';
 
 const fixedSeed: GenerationSettings = { ...DEFAULT_SETTINGS, maxTokens: 4, randomSeed: false, seed: 7 };
 
-function setup(settings: GenerationSettings = fixedSeed, storage = new MemoryStorage()) {
-  const model = new FakeModel();
-  const store = new ConversationStore(storage);
+let dbCount = 0;
+const stores: ConversationStore[] = [];
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+});
+
+interface TabOptions {
+  settings?: GenerationSettings;
+  model?: FakeModel;
+  dbName?: string;
+  storage?: Storage;
+  locks?: GenerationLocks;
+}
+
+/** One browser tab: a store on the (shared) database and a controller. */
+async function tab({
+  settings = fixedSeed,
+  model = new FakeModel(),
+  dbName = `controller${dbCount++}`,
+  storage = new MemoryStorage(),
+  locks,
+}: TabOptions = {}) {
+  const store = await ConversationStore.open({ indexedDB, storage, dbName });
+  stores.push(store);
   let clock = 1_000;
   const controller = new ChatController({
     actor: model,
     store,
     getSettings: () => settings,
+    locks,
     now: () => (clock += 250),
   });
-  return { model, store, storage, controller };
+  return { model, store, storage, dbName, controller };
+}
+
+/** What another tab would read from IndexedDB now. */
+async function storedElsewhere(dbName: string, id: string): Promise<Conversation | undefined> {
+  const store = await ConversationStore.open({ indexedDB, storage: new MemoryStorage(), dbName });
+  stores.push(store);
+  return store.get(id);
 }
 
 const starts = (model: FakeModel) => model.method('start_turn') as TurnRequest[];
+const texts = (controller: ChatController) => controller.path.map((m) => [m.role, m.text]);
 
 describe('ChatController', () => {
-  it('answers a message and keeps the conversation with its session and stats', async () => {
-    const { model, storage, controller } = setup();
+  it('answers a message and keeps it with its session and stats across a reload', async () => {
+    const { model, controller, dbName, storage } = await tab();
 
     await controller.send('  Tell me a story  ');
 
     const conversation = controller.active;
     expect(conversation.title).toBe('Tell me a story');
-    expect(conversation.sessionId).toBe('1');
-    expect(conversation.messages.map((m) => [m.role, m.text])).toEqual([
+    expect(texts(controller)).toEqual([
       ['user', 'Tell me a story'],
       ['assistant', 't1 t2 t3 t4 '],
     ]);
-    expect(conversation.messages[1]).toMatchObject({
+    const answer = controller.path[1];
+    expect(answer).toMatchObject({
       outcome: 'done',
+      sessionId: '1',
       stats: { calls: 4, tokens: 4, contextTokens: 12, instructions: '4000000', seed: '7', stopReason: 'MaxTokens' },
     });
-    expect(conversation.messages[1].stats!.elapsedMs).toBeGreaterThan(0);
+    expect(answer.stats!.elapsedMs).toBeGreaterThan(0);
     expect(controller.busy).toBe(false);
 
-    const reloaded = new ChatController({
-      actor: model,
-      store: new ConversationStore(storage),
-      getSettings: () => fixedSeed,
-    });
-    expect(reloaded.active).toEqual(conversation);
-    expect(reloaded.conversations.map((c) => c.id)).toEqual([conversation.id]);
+    const reloaded = await tab({ model, dbName, storage });
+    expect(reloaded.controller.active).toEqual(conversation);
+    expect(reloaded.controller.conversations.map((c) => c.id)).toEqual([conversation.id]);
   });
 
-  it('maps the settings to the request', async () => {
-    const { model, controller } = setup({
-      ...fixedSeed,
-      maxTokens: 3,
-      temperature: 0,
-      topK: 0,
-      topP: 1,
-      callBudget: 123_456,
+  it('sends no call budget unless the user set one', async () => {
+    const byDefault = await tab();
+    await byDefault.controller.send('Hi');
+    expect(starts(byDefault.model)[0].settings.call_budget).toEqual([]);
+
+    const { model, controller } = await tab({
+      settings: { ...fixedSeed, maxTokens: 3, temperature: 0, topK: 0, topP: 1, callBudget: 123_456 },
     });
     await controller.send('Hi');
     expect(starts(model)[0].settings).toStrictEqual({
@@ -71,48 +99,120 @@ describe('ChatController', () => {
     });
   });
 
-  it('continues the same canister session for a follow-up', async () => {
-    const { model, controller } = setup();
+  it('continues the same canister session for a follow-up; the session moves to the newest answer', async () => {
+    const { model, controller } = await tab();
     await controller.send('First');
     await controller.send('Second');
     expect(starts(model).map((r) => [r.session_id, r.prompt])).toEqual([
       [[], 'First'],
       [[1n], 'Second'],
     ]);
-    const [, first, , second] = controller.active.messages;
+    const [, first, , second] = controller.path;
     // The follow-up's context holds the first exchange as well: 5 + 4 tokens, then 5 + 4 more.
     expect([first.stats!.contextTokens, second.stats!.contextTokens]).toEqual([9, 18]);
+    expect([first.sessionId, second.sessionId]).toEqual([undefined, '1']);
   });
 
-  it('reports progress while the answer grows', async () => {
-    const { controller } = setup();
+  it('saves the partial answer and its session after every call', async () => {
+    const { model, controller, dbName } = await tab({ settings: { ...fixedSeed, maxTokens: 10 } });
+    model.holding = true;
+    const sending = controller.send('Hi');
+    const id = controller.active.id;
+    while (!controller.path[1]?.text.includes('t2')) await model.release(1);
+
+    const stored = await storedElsewhere(dbName, id);
+    const answer = stored!.messages.find((m) => m.role === 'assistant')!;
+    expect(answer).toMatchObject({ text: 't1 t2 ', sessionId: '1', stats: { tokens: 2 } });
+    expect(answer.outcome).toBeUndefined();
+
+    model.holding = false;
+    await model.release();
+    await sending;
+  });
+
+  it('shows progress and live timing while the answer grows', async () => {
+    const { controller } = await tab();
     const seen: string[] = [];
     controller.subscribe((event) => {
-      if (event === 'progress')
-        seen.push(`${controller.generation!.snapshot.phase}:${controller.active.messages[1].text}`);
+      const generation = controller.generationOf(controller.active.id);
+      if (event === 'progress') seen.push(`${generation!.snapshot.phase}:${controller.path[1].text}`);
     });
     await controller.send('Hi');
     expect(seen).toEqual(['reading:', 'generating:', 'generating:t1 t2 ', 'generating:t1 t2 t3 t4 ']);
   });
 
-  it('stops between calls and keeps what arrived', async () => {
-    const { model, controller } = setup({ ...fixedSeed, maxTokens: 50 });
+  it('stops after the calls already sent, keeps what arrived and asks for nothing more', async () => {
+    const { model, controller } = await tab({ settings: { ...fixedSeed, maxTokens: 50 } });
     controller.subscribe((event) => {
-      if (event === 'progress' && controller.generation!.snapshot.generatedTokens >= 2) controller.stop();
+      const generation = controller.generationOf(controller.active.id);
+      if (event === 'progress' && generation!.snapshot.generatedTokens >= 2) controller.stop();
     });
     const sending = controller.send('Hi');
     expect(controller.busy).toBe(true);
     await sending;
 
-    const answer = controller.active.messages[1];
-    expect(answer).toMatchObject({ outcome: 'stopped', text: 't1 t2 ' });
+    const answer = controller.path[1];
+    // The call queued behind the one that brought t1 t2 had been sent: its tokens are shown, nothing follows.
+    expect(answer).toMatchObject({ outcome: 'stopped', text: 't1 t2 t3 t4 ' });
     expect(answer.stats!.stopReason).toBeUndefined();
     expect(model.requests).toHaveLength(answer.stats!.calls);
     expect(controller.busy).toBe(false);
+    expect(controller.canContinue(answer)).toBe(true);
   });
 
-  it('ignores sends while busy and empty messages', async () => {
-    const { model, controller } = setup();
+  it('continues a stopped answer in its session until done', async () => {
+    const { model, controller } = await tab({ settings: { ...fixedSeed, maxTokens: 8 } });
+    const stopAtFirstTokens = controller.subscribe((event) => {
+      if (event === 'progress' && controller.path[1].text) controller.stop();
+    });
+    await controller.send('Hi');
+    stopAtFirstTokens();
+    const answer = controller.path[1];
+    expect(answer.outcome).toBe('stopped');
+    const callsBefore = model.requests.length;
+
+    await controller.continueAnswer(answer.id);
+
+    expect(model.requests[callsBefore]).toEqual({ method: 'continue_turn', arg: 1n });
+    expect(starts(model)).toHaveLength(1);
+    expect(controller.path[1]).toMatchObject({
+      outcome: 'done',
+      text: 't1 t2 t3 t4 t5 t6 t7 t8 ',
+      sessionId: '1',
+      stats: { tokens: 8, stopReason: 'MaxTokens' },
+    });
+    expect(controller.canContinue(controller.path[1])).toBe(false);
+  });
+
+  it('runs one generation per conversation: another conversation can send, Stop stays in its own', async () => {
+    const { model, controller } = await tab({ settings: { ...fixedSeed, maxTokens: 6 } });
+    model.holding = true;
+    const first = controller.send('In the first chat');
+    const firstId = controller.active.id;
+    controller.newChat();
+    expect(controller.busy).toBe(false);
+    expect(controller.isBusy(firstId)).toBe(true);
+
+    const second = controller.send('In the second chat');
+    const secondId = controller.active.id;
+    expect(controller.busy).toBe(true);
+    expect(starts(model).map((r) => r.prompt)).toEqual(['In the first chat', 'In the second chat']);
+
+    controller.select(firstId);
+    controller.stop();
+    expect(controller.stopping).toBe(true);
+    controller.select(secondId);
+    expect(controller.stopping).toBe(false);
+
+    model.holding = false;
+    await model.release();
+    await Promise.all([first, second]);
+    const outcome = (id: string) => controller.conversations.find((c) => c.id === id)!.messages[1].outcome;
+    expect([outcome(firstId), outcome(secondId)]).toEqual(['stopped', 'done']);
+  });
+
+  it('ignores sends while the conversation is busy, and empty messages', async () => {
+    const { model, controller } = await tab();
     const first = controller.send('One');
     await controller.send('Two');
     await controller.send('   ');
@@ -120,27 +220,58 @@ describe('ChatController', () => {
     expect(starts(model)).toHaveLength(1);
   });
 
-  it('regenerates in a fresh session that replays the conversation, ending the old session', async () => {
-    const { model, controller } = setup();
+  it('regenerates as a new version in a fresh session, keeping the earlier answer and its session', async () => {
+    const { model, controller } = await tab();
     await controller.send('First');
     await controller.send('Second');
-    expect(controller.canRegenerate).toBe(true);
+    const previous = controller.path[3];
 
-    await controller.regenerate();
+    await controller.regenerate(previous.id);
 
-    expect(model.ended).toEqual([1n]);
     expect(starts(model)[2]).toMatchObject({
       session_id: [],
       prompt: 'User: First\nAssistant: t1 t2 t3 t4 \n\nUser: Second',
     });
-    expect(controller.active.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
-    expect(controller.active.sessionId).toBe('2');
+    expect(model.ended).toEqual([]);
+    const regenerated = controller.path[3];
+    expect(regenerated.id).not.toBe(previous.id);
+    expect(regenerated.sessionId).toBe('2');
+
+    controller.showVersion(regenerated.id, -1);
+    expect(controller.path[3]).toMatchObject({ id: previous.id, sessionId: '1' });
+    // A follow-up on the earlier version goes on in that version's session.
+    await controller.send('Third');
+    expect(starts(model)[3]).toMatchObject({ session_id: [1n], prompt: 'Third' });
+  });
+
+  it('edits a question: the conversation forks there and the first branch stays', async () => {
+    const { model, controller } = await tab();
+    await controller.send('First');
+    await controller.send('Second');
+    const question = controller.path[2];
+
+    await controller.edit(question.id, 'Second, edited');
+
+    expect(texts(controller).map(([, text]) => text)).toEqual([
+      'First',
+      't1 t2 t3 t4 ',
+      'Second, edited',
+      't1 t2 t3 t4 ',
+    ]);
+    // The first answer's session had moved on to the old branch, so the history is replayed.
+    expect(starts(model)[2]).toMatchObject({
+      session_id: [],
+      prompt: 'User: First\nAssistant: t1 t2 t3 t4 \n\nUser: Second, edited',
+    });
+    controller.showVersion(controller.path[2].id, -1);
+    expect(controller.path[2].text).toBe('Second');
+    expect(controller.path).toHaveLength(4);
   });
 
   it('regenerates a first answer with exactly the original prompt', async () => {
-    const { model, controller } = setup();
+    const { model, controller } = await tab();
     await controller.send('Only');
-    await controller.regenerate();
+    await controller.regenerate(controller.path[1].id);
     expect(starts(model).map((r) => [r.session_id, r.prompt])).toEqual([
       [[], 'Only'],
       [[], 'Only'],
@@ -149,20 +280,13 @@ describe('ChatController', () => {
 
   it('recovers transparently when the canister no longer knows the session', async () => {
     const storage = new MemoryStorage();
-    const store = new ConversationStore(storage);
-    store.save({
-      id: 'old',
-      title: 'Old chat',
-      createdAt: 1,
-      updatedAt: 1,
-      sessionId: '99',
-      messages: [
-        { id: 'u', role: 'user', text: 'Hi' },
-        { id: 'a', role: 'assistant', text: 'Hello!', outcome: 'done' },
-      ],
-    });
-    store.activeId = 'old';
-    const { model, controller } = setup(fixedSeed, storage);
+    const seeded = await tab({ storage });
+    const old = { ...newConversation(1), id: 'old', title: 'Old chat' };
+    addMessage(old, { id: 'u', parentId: null, role: 'user', text: 'Hi' });
+    addMessage(old, { id: 'a', parentId: 'u', role: 'assistant', text: 'Hello!', outcome: 'done', sessionId: '99' });
+    await seeded.store.save(old);
+    seeded.store.activeId = 'old';
+    const { model, controller } = await tab({ dbName: seeded.dbName, storage });
 
     await controller.send('How are you?');
 
@@ -170,39 +294,98 @@ describe('ChatController', () => {
       [[99n], 'How are you?'],
       [[], 'User: Hi\nAssistant: Hello!\n\nUser: How are you?'],
     ]);
-    const answer = controller.active.messages[3];
-    expect(answer).toMatchObject({ outcome: 'done', replayed: true, text: 't1 t2 t3 t4 ' });
-    expect(controller.active.sessionId).toBe('1');
+    expect(controller.path[3]).toMatchObject({ outcome: 'done', replayed: true, text: 't1 t2 t3 t4 ', sessionId: '1' });
   });
 
   it('shows a clear error when the model is not loaded', async () => {
-    const { model, controller } = setup();
+    const { model, controller } = await tab();
     model.modelLoaded = false;
     await controller.send('Hi');
-    const answer = controller.active.messages[1];
+    const answer = controller.path[1];
     expect(answer.outcome).toBe('error');
     expect(answer.error).toMatch(/model is not loaded/i);
-    expect(controller.canRegenerate).toBe(true);
+    expect(controller.canRegenerate(answer)).toBe(true);
+    expect(controller.canContinue(answer)).toBe(false); // no session to continue
   });
 
-  it('shows a clear error when the network fails, keeping the partial answer and session', async () => {
-    const { model, controller } = setup({ ...fixedSeed, maxTokens: 10 });
+  it('keeps the partial answer and its session when the network fails, and offers Continue', async () => {
+    const { model, controller } = await tab({ settings: { ...fixedSeed, maxTokens: 10 } });
     model.onCall = () => {
-      if (model.sessions.get(1n)?.generated === 2) model.script(new TypeError('Failed to fetch'));
+      if (model.sessions.get(1n)?.generated === 2) {
+        model.script(new TypeError('Failed to fetch'));
+        model.onCall = undefined;
+      }
     };
     await controller.send('Hi');
-    const answer = controller.active.messages[1];
-    expect(answer).toMatchObject({ outcome: 'error', text: 't1 t2 ' });
+    const answer = controller.path[1];
+    expect(answer).toMatchObject({ outcome: 'error', text: 't1 t2 ', sessionId: '1' });
     expect(answer.error).toMatch(/could not reach/i);
-    expect(controller.active.sessionId).toBe('1');
+    expect(controller.canContinue(answer)).toBe(true);
   });
 
-  it('switches, renames and deletes conversations, ending the deleted session', async () => {
-    const { model, controller, store } = setup();
+  it('shows an answer left unfinished by a closed tab as interrupted, and continues it in its session', async () => {
+    const storage = new MemoryStorage();
+    const seeded = await tab({ storage });
+    const c = { ...newConversation(1), id: 'c', title: 'Interrupted' };
+    addMessage(c, { id: 'u', parentId: null, role: 'user', text: 'Hi' });
+    const partial = {
+      calls: 3,
+      tokens: 2,
+      contextTokens: 7,
+      instructions: '3000000',
+      elapsedMs: 900,
+      seed: '7',
+    };
+    addMessage(c, { id: 'a', parentId: 'u', role: 'assistant', text: 't1 t2 ', sessionId: '1', stats: partial });
+    await seeded.store.save(c);
+    seeded.store.activeId = 'c';
+    const model = new FakeModel();
+    model.sessions.set(1n, { promptTokensLeft: 0, generated: 2, maxNewTokens: 4, context: 7 });
+
+    const { controller } = await tab({ dbName: seeded.dbName, storage, model });
+    const answer = controller.path[1];
+    expect(controller.answerState(controller.active, answer)).toBe('interrupted');
+    expect(controller.canContinue(answer)).toBe(true);
+
+    await controller.continueAnswer(answer.id);
+    expect(controller.path[1]).toMatchObject({ outcome: 'done', text: 't1 t2 t3 t4 ', sessionId: '1' });
+    expect(controller.path[1].stats!.elapsedMs).toBeGreaterThan(900);
+    expect(model.method('start_turn')).toEqual([]);
+  });
+
+  it('shows a conversation another tab is answering in as busy, and asks that tab to stop', async () => {
+    const shared = new SharedLocks();
+    const storage = new MemoryStorage();
+    const first = await tab({ storage, locks: shared.locks(), settings: { ...fixedSeed, maxTokens: 20 } });
+    const second = await tab({ storage, dbName: first.dbName, locks: shared.locks() });
+    first.model.holding = true;
+    const sending = first.controller.send('Hi');
+    const id = first.controller.active.id;
+    await first.model.release(1);
+
+    await vi.waitFor(() => expect(second.controller.isBusyElsewhere(id)).toBe(true));
+    second.controller.select(id);
+    expect(second.controller.busy).toBe(true);
+    expect(second.controller.answerState(second.controller.active, second.controller.path[1])).toBe('elsewhere');
+    await second.controller.send('Not now'); // refused: the other tab is generating here
+    expect(second.model.requests).toEqual([]);
+
+    second.controller.stop();
+    await vi.waitFor(() => expect(first.controller.stopping).toBe(true));
+    first.model.holding = false;
+    await first.model.release();
+    await sending;
+    await vi.waitFor(() => expect(second.controller.isBusyElsewhere(id)).toBe(false));
+    await vi.waitFor(() => expect(second.controller.path[1]?.outcome).toBe('stopped'));
+  });
+
+  it('switches, renames and deletes conversations, ending the sessions of every version', async () => {
+    const { model, controller, store } = await tab();
     await controller.send('First chat');
+    await controller.regenerate(controller.path[1].id);
     const first = controller.active.id;
     controller.newChat();
-    expect(controller.active.messages).toEqual([]);
+    expect(controller.path).toEqual([]);
     await controller.send('Second chat');
     const second = controller.active.id;
 
@@ -214,26 +397,38 @@ describe('ChatController', () => {
     expect(store.get(second)!.title).toBe('Renamed');
 
     controller.remove(first);
-    expect(model.ended).toEqual([1n]);
+    expect(model.ended.sort()).toEqual([1n, 2n]);
     expect(controller.active.id).toBe(second);
     expect(controller.conversations.map((c) => c.id)).toEqual([second]);
   });
 
   it('does not resurrect a conversation deleted while its answer was generating', async () => {
-    const { model, controller } = setup({ ...fixedSeed, maxTokens: 50 });
+    const { model, controller, dbName } = await tab({ settings: { ...fixedSeed, maxTokens: 50 } });
     const sending = controller.send('Hi');
     const id = controller.active.id;
     controller.remove(id);
     await sending;
     expect(controller.conversations).toEqual([]);
+    expect(await storedElsewhere(dbName, id)).toBeUndefined();
     expect(model.ended).toEqual([1n]);
     expect(model.requests.filter((r) => r.method !== 'end_session')).toHaveLength(1);
   });
 
-  it('keeps an empty new chat instead of stacking empty ones', () => {
-    const { controller } = setup();
+  it('keeps an empty new chat instead of stacking empty ones', async () => {
+    const { controller } = await tab();
     const empty = controller.active;
     controller.newChat();
     expect(controller.active).toBe(empty);
+  });
+
+  it('plans the token count: a follow-up adds to its session, otherwise the replayed prompt counts', async () => {
+    const { controller } = await tab();
+    expect(controller.planPrompt('Hello')).toEqual({ text: 'Hello', contextTokens: 0, framingTokens: 5 });
+    await controller.send('First');
+    expect(controller.planPrompt('Next')).toEqual({ text: 'Next', contextTokens: 9, framingTokens: 6 });
+    await controller.regenerate(controller.path[1].id);
+    controller.showVersion(controller.path[1].id, -1);
+    // The first version's session is still its own, so it goes on there.
+    expect(controller.planPrompt('Next').contextTokens).toBe(9);
   });
 });

@@ -1,4 +1,5 @@
-import type { Status, TurnProgress, TurnRequest, TurnResult } from '../src/bindings/model.did';
+import type { Status, TokenizeResult, TurnProgress, TurnRequest, TurnResult } from '../src/bindings/model.did';
+import type { GenerationLocks } from '../src/generation-locks';
 
 interface FakeSession {
   promptTokensLeft: number;
@@ -31,11 +32,28 @@ export class FakeModel {
   readonly #instructionsPerCall: bigint;
   /** Runs after each reply is computed, e.g. to press stop while a call is "in flight". */
   onCall?: (method: string) => void;
+  /** While set, replies wait for `release()`; the calls still run, in the order they arrive. */
+  holding = false;
+  readonly #held: Array<() => void> = [];
+  #inFlight = 0;
+  /** The most calls that were submitted and not yet answered at one time. */
+  maxInFlight = 0;
 
   constructor({ promptTokensPerCall = 4, tokensPerCall = 2, instructionsPerCall = 1_000_000n }: FakeModelOptions = {}) {
     this.#promptTokensPerCall = promptTokensPerCall;
     this.#tokensPerCall = tokensPerCall;
     this.#instructionsPerCall = instructionsPerCall;
+  }
+
+  /** Calls whose reply is held. */
+  get held(): number {
+    return this.#held.length;
+  }
+
+  /** Lets the oldest `count` held replies through (and lets them settle). */
+  async release(count = this.#held.length): Promise<void> {
+    for (const resolve of this.#held.splice(0, count)) resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 
   /** The next call answers with this instead (an `Err` result or a thrown agent error). */
@@ -77,7 +95,23 @@ export class FakeModel {
     return this.sessions.delete(sessionId) ? { Ok: null } : { Err: `Unknown session ${sessionId}` };
   };
 
-  status = async (): Promise<Status> => ({
+  /** When false, queries fail as if the replica were down. */
+  reachable = true;
+
+  /** One token per whitespace-separated word. */
+  tokenize = async (text: string): Promise<TokenizeResult> => {
+    this.requests.push({ method: 'tokenize', arg: text });
+    if (!this.reachable) throw new TypeError('Failed to fetch');
+    const words = text.split(/\s+/).filter(Boolean);
+    return { Ok: { tokens: words, token_ids: Uint32Array.from(words, (_, i) => i) } };
+  };
+
+  status = async (): Promise<Status> => {
+    if (!this.reachable) throw new TypeError('Failed to fetch');
+    return this.#status();
+  };
+
+  #status = (): Status => ({
     config_bytes: 665n,
     tokenizer_bytes: 2_000_000n,
     safetensors_bytes: 500_000_000n,
@@ -101,9 +135,12 @@ export class FakeModel {
 
   async #reply(method: string, arg: unknown, compute: () => TurnResult): Promise<TurnResult> {
     this.requests.push({ method, arg });
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.#inFlight);
     const scripted = this.#scripted.shift();
     const result = scripted ?? compute();
     this.onCall?.(method);
+    if (this.holding) await new Promise<void>((resolve) => this.#held.push(resolve));
+    this.#inFlight -= 1;
     if (result instanceof Error) throw result;
     return result;
   }
@@ -160,5 +197,30 @@ export class MemoryStorage implements Storage {
   setItem(key: string, value: string): void {
     if (this.failWrites) throw new DOMException('Quota exceeded', 'QuotaExceededError');
     this.#items.set(key, value);
+  }
+}
+
+/** Generation locks shared by the "tabs" of a test, like the Web Locks of one browser profile. */
+export class SharedLocks {
+  readonly #held = new Set<string>();
+  readonly #waiters = new Map<string, Array<() => void>>();
+
+  locks(): GenerationLocks {
+    return {
+      hold: async (id) => {
+        if (this.#held.has(id)) return undefined;
+        this.#held.add(id);
+        return () => {
+          this.#held.delete(id);
+          for (const wake of this.#waiters.get(id) ?? []) wake();
+          this.#waiters.delete(id);
+        };
+      },
+      held: async () => new Set(this.#held),
+      released: (id) =>
+        this.#held.has(id)
+          ? new Promise<void>((resolve) => this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), resolve]))
+          : Promise.resolve(),
+    };
   }
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { describeStatus, liveStatsItems, phaseLabel, statsItems } from '../src/labels';
-import { formatBytes, formatCount } from '../src/format';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeStatus, liveStatsItems, modelSummary, phaseLabel, statsItems } from '../src/labels';
+import { formatBytes, formatCount, formatInteger, formatRate, plural } from '../src/format';
 import { initialSnapshot } from '../src/turn';
 import { FakeModel } from './fake-model';
 
@@ -30,16 +33,60 @@ describe('statsItems', () => {
         seed: '42',
         stopReason: 'EndOfText',
       }),
-    ).toEqual(['3 calls', '12 tokens', '40 in context', '12.3 B instructions', '4.2 s', 'seed 42', 'end of answer']);
+    ).toEqual([
+      '3 calls',
+      '12 tokens',
+      '2.9 tokens/s',
+      '40 in context',
+      '12.3 B instructions',
+      '4.2 s',
+      'seed 42',
+      'end of answer',
+    ]);
     expect(
-      statsItems({ calls: 1, tokens: 1, contextTokens: 9, instructions: '999', elapsedMs: 100, seed: '1' }),
-    ).toEqual(['1 call', '1 token', '9 in context', '999 instructions', '0.1 s', 'seed 1']);
+      statsItems({ calls: 1, tokens: 0, contextTokens: 1024, instructions: '999', elapsedMs: 100, seed: '1' }),
+    ).toEqual(['1 call', '0 tokens', '1,024 in context', '999 instructions', '0.1 s', 'seed 1']);
   });
 });
 
 describe('liveStatsItems', () => {
-  it('counts calls and tokens while the answer grows', () => {
-    expect(liveStatsItems({ ...initialSnapshot(), calls: 2, generatedTokens: 1 })).toEqual(['2 calls', '1 token']);
+  const generation = (firstReplyAt: number | undefined, priorElapsedMs = 0) => ({
+    conversationId: 'c',
+    messageId: 'm',
+    snapshot: { ...initialSnapshot(), calls: 3, generatedTokens: 24 },
+    startedAt: 10_000,
+    firstReplyAt,
+    priorElapsedMs,
+  });
+
+  it('shows nothing before the first reply, then calls, tokens, tokens per second and a running timer', () => {
+    expect(liveStatsItems(generation(undefined), 12_000)).toEqual([]);
+    expect(liveStatsItems(generation(11_000), 14_000)).toEqual(['3 calls', '24 tokens', '6.0 tokens/s', '4.0 s']);
+    // A continued answer's timer and speed go on from its earlier runs.
+    expect(liveStatsItems(generation(11_000, 5_000), 14_000)).toEqual([
+      '3 calls',
+      '24 tokens',
+      '2.7 tokens/s',
+      '9.0 s',
+    ]);
+  });
+
+  it('says Stopping while the calls already sent finish', () => {
+    expect(phaseLabel(initialSnapshot(), true)).toMatch(/^Stopping/);
+  });
+});
+
+describe('modelSummary', () => {
+  it('names the published model by its config digest, otherwise a random demo model, with size and precision', async () => {
+    const status = await new FakeModel().status();
+    expect(modelSummary(status)).toBe('Random demo model · 124 M · f32');
+    const digest = createHash('sha256')
+      .update(readFileSync(join(__dirname, '../../lib/model/config.json')))
+      .digest();
+    expect(modelSummary({ ...status, config_sha256: new Uint8Array(digest), precision: [{ Int8: null }] })).toBe(
+      'GPT-2 open-instruct · 124 M · int8',
+    );
+    expect(modelSummary({ ...status, model_loaded: false })).toBeUndefined();
   });
 });
 
@@ -74,5 +121,21 @@ describe('formatting', () => {
     expect(formatCount('40000000000')).toBe('40 B');
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536n)).toBe('1.5 KiB');
+  });
+
+  it('keeps the zeros of whole numbers', () => {
+    expect(formatCount(200_000_000)).toBe('200 M');
+    expect(formatCount(150_000_000n)).toBe('150 M');
+    expect(formatCount(2_000_000_000)).toBe('2 B');
+    expect(formatCount(1_230_000)).toBe('1.23 M');
+    expect(formatCount(999)).toBe('999');
+    expect(formatInteger(20_000)).toBe('20,000');
+    expect(plural(1024, 'token')).toBe('1,024 tokens');
+  });
+
+  it('gives tokens per second once there is time to measure', () => {
+    expect(formatRate(5, 50)).toBeUndefined();
+    expect(formatRate(3, 2000)).toBe('1.5 tokens/s');
+    expect(formatRate(130, 4000)).toBe('33 tokens/s');
   });
 });

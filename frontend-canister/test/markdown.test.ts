@@ -25,21 +25,31 @@ describe('renderMarkdown', () => {
     expect(render('line one\nline two').querySelector('br')).not.toBeNull();
   });
 
-  it('removes script tags and event handlers', () => {
-    const html = render('Hi <script>alert(1)</script><b onclick="alert(2)">bold</b><svg onload="alert(3)"></svg>');
-    expect(html.querySelector('script')).toBeNull();
-    expect(html.innerHTML).not.toMatch(/alert|onclick|onload/);
-    expect(html.querySelector('b')?.textContent).toBe('bold');
+  it('shows raw HTML as the text the model wrote, never as markup', () => {
+    const source = 'Hi <script>alert(1)</script><b onclick="alert(2)">bold</b><svg onload="alert(3)"></svg>';
+    const html = render(source);
+    expect(html.querySelector('script, b, svg, [onclick], [onload]')).toBeNull();
+    expect(html.textContent!.trim()).toBe(source);
   });
 
-  it('removes javascript: links, in Markdown and in raw HTML', () => {
-    const html = render(
-      '[click](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)">raw</a> <a href="data:text/html,x">data</a>',
-    );
+  it('keeps the lines of a raw HTML block as text', () => {
+    const html = render('<div>\n<script>x()</script>\n</div>');
+    expect(html.querySelector('div, script')).toBeNull();
+    expect(html.querySelectorAll('br')).toHaveLength(2);
+    expect(html.textContent).toBe('<div><script>x()</script></div>\n');
+  });
+
+  it('renders tables', () => {
+    const html = render('| a | b |\n|---|---|\n| 1 | 2 |');
+    expect([...html.querySelectorAll('th, td')].map((cell) => cell.textContent)).toEqual(['a', 'b', '1', '2']);
+  });
+
+  it('removes javascript: links, and leaves raw HTML links as text', () => {
+    const html = render('[click](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)">raw</a> [data](data:text/html,x)');
     for (const link of html.querySelectorAll('a')) {
       expect(link.getAttribute('href') ?? '').not.toMatch(/^(javascript|data):/i);
     }
-    expect(html.innerHTML).not.toMatch(/javascript:/i);
+    expect(html.textContent).toContain('<a href="JaVaScRiPt:alert(2)">raw</a>');
   });
 
   it('drops images, iframes, forms and inline styles', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SamplingSettings } from '../src/bindings/model.did';
 import { CanisterError } from '../src/errors';
-import { type TurnSnapshot, runTurn } from '../src/turn';
+import { type TurnSnapshot, initialSnapshot, runTurn } from '../src/turn';
 import { FakeModel } from './fake-model';
 
 const settings: SamplingSettings = {
@@ -22,15 +22,17 @@ describe('runTurn', () => {
 
     const outcome = await runTurn(model, input, { onProgress: (s) => snapshots.push(s) });
 
-    // 6 prompt tokens read in 2 calls, then 6 tokens generated in 3 calls.
+    // 6 prompt tokens read in 2 calls, then 6 tokens generated in 3 calls; one more call was queued when the
+    // last reply said done (it finds the turn ended and carries nothing).
     expect(model.requests.map((r) => r.method)).toEqual([
       'start_turn',
       'continue_turn',
       'continue_turn',
       'continue_turn',
       'continue_turn',
+      'continue_turn',
     ]);
-    expect(model.method('continue_turn')).toEqual([1n, 1n, 1n, 1n]);
+    expect(model.method('continue_turn')).toEqual([1n, 1n, 1n, 1n, 1n]);
     expect(snapshots.map((s) => [s.phase, s.promptTokensRemaining, s.text])).toEqual([
       ['reading', 2, ''],
       ['generating', 0, ''],
@@ -85,10 +87,87 @@ describe('runTurn', () => {
       },
     });
 
+    // The call queued behind the second one had already been sent: its token is shown, and nothing follows.
     expect(outcome.status).toBe('stopped');
     expect(outcome.stopReason).toBeUndefined();
-    expect(outcome.text).toBe('t1 t2 ');
+    expect(outcome.text).toBe('t1 t2 t3 ');
     expect(model.requests).toHaveLength(outcome.calls);
+  });
+
+  it('keeps exactly one continue_turn queued behind the running call, from the second call on', async () => {
+    const model = new FakeModel({ promptTokensPerCall: 100, tokensPerCall: 1 });
+    model.holding = true;
+    const running = runTurn(model, { ...input, settings: { ...settings, max_new_tokens: 4 } });
+    await Promise.resolve();
+    // Nothing is queued behind the turn's first call.
+    expect(model.requests.map((r) => r.method)).toEqual(['start_turn']);
+    await model.release(1);
+    // Its reply came: the second call runs and the third waits in the canister's queue.
+    expect(model.requests.map((r) => r.method)).toEqual(['start_turn', 'continue_turn', 'continue_turn']);
+    expect(model.held).toBe(2);
+    await model.release(1);
+    expect(model.held).toBe(2);
+    while (model.held) await model.release(1);
+    const outcome = await running;
+    expect(outcome).toMatchObject({ status: 'done', text: 't1 t2 t3 t4 ', generatedTokens: 4 });
+    expect(model.maxInFlight).toBe(2);
+  });
+
+  it('asks for nothing more after a stop during the first call', async () => {
+    const model = new FakeModel({ promptTokensPerCall: 100, tokensPerCall: 1 });
+    const abort = new AbortController();
+    model.onCall = () => abort.abort();
+    const outcome = await runTurn(model, input, { signal: abort.signal });
+    expect(outcome).toMatchObject({ status: 'stopped', calls: 1, text: '' });
+    expect(model.requests.map((r) => r.method)).toEqual(['start_turn']);
+  });
+
+  it('applies two replies in the order the canister ran them', async () => {
+    // The canister ran the queued call first: the reply that arrives first holds the later tokens.
+    const progress = (generated: number, text: string, done = false) => ({
+      Ok: {
+        session_id: 1n,
+        token_ids: Uint32Array.from(text.trim().split(' '), () => 0),
+        text,
+        prompt_tokens_remaining: 0,
+        generated_tokens: generated,
+        context_tokens: 10 + generated,
+        done,
+        stop_reason: done ? [{ MaxTokens: null }] : [],
+        instructions: 1n,
+      },
+    });
+    const replies = [progress(1, 'a '), progress(3, 'c ', true), progress(2, 'b ')];
+    const actor = {
+      start_turn: async () => replies[0],
+      continue_turn: async () => replies.splice(1, 1)[0] ?? progress(3, '', true),
+    } as unknown as Parameters<typeof runTurn>[0];
+    const outcome = await runTurn(actor, input);
+    expect(outcome).toMatchObject({ status: 'done', text: 'a b c ', generatedTokens: 3, missingTokens: 0 });
+  });
+
+  it('resumes a stopped turn in its session and counts tokens whose reply was lost', async () => {
+    const model = new FakeModel({ tokensPerCall: 2 });
+    model.sessions.set(5n, { promptTokensLeft: 0, generated: 4, maxNewTokens: 8, context: 20 });
+    const resume = {
+      ...initialSnapshot(),
+      text: 't1 ',
+      sessionId: 5n,
+      calls: 3,
+      generatedTokens: 2, // the page saw 2 tokens; a reply with 2 more was lost in a reload
+      contextTokens: 18,
+      instructions: 3_000_000n,
+    };
+    const outcome = await runTurn(model, { ...input, resume });
+    expect(model.requests[0]).toEqual({ method: 'continue_turn', arg: 5n });
+    expect(outcome).toMatchObject({
+      status: 'done',
+      text: 't1 t5 t6 t7 t8 ',
+      generatedTokens: 8,
+      missingTokens: 2,
+      calls: 5,
+      sessionId: 5n,
+    });
   });
 
   it('keeps the reply of the call in flight when stop is pressed during it', async () => {
@@ -112,7 +191,7 @@ describe('runTurn', () => {
     const model = new FakeModel();
     model.onCall = (method) => method === 'start_turn' && model.script(new TypeError('Failed to fetch'));
     await expect(runTurn(model, input)).rejects.toThrow('Failed to fetch');
-    expect(model.requests.map((r) => r.method)).toEqual(['start_turn', 'continue_turn']);
+    expect(model.requests.map((r) => r.method)).toEqual(['start_turn', 'continue_turn', 'continue_turn']);
   });
 
   it('replays the conversation into a new session when the canister forgot the session', async () => {

@@ -1,6 +1,10 @@
+import type { Status } from '../bindings/model.did';
 import type { ChatController } from '../chat-controller';
 import type { ModelEndpoint } from '../env';
+import { conversationJson, conversationMarkdown, exportFileName } from '../export';
+import { formatInteger } from '../format';
 import type { ModelMethods } from '../model-client';
+import { PromptMeter, promptFit, refusal } from '../prompt-meter';
 import type { GenerationSettings } from '../settings';
 import { byTestId } from './dom';
 import { MessagesView } from './messages-view';
@@ -13,24 +17,40 @@ export interface AppOptions {
   controller: ChatController;
   /** Absent when the page could not find the model canister (`configError` says why). */
   endpoint?: ModelEndpoint;
-  /** Reads the canister status; absent like `endpoint`. */
-  statusActor?: ModelMethods<'status'>;
+  /** Reads the canister status and counts tokens; absent like `endpoint`. */
+  queryActor?: ModelMethods<'status' | 'tokenize'>;
   configError?: string;
+  /** Shown when conversations cannot be saved (no IndexedDB). */
+  storageWarning?: string;
   getSettings: () => GenerationSettings;
   saveSettings: (settings: GenerationSettings) => void;
+  now?: () => number;
 }
 
 const MAX_INPUT_HEIGHT_PX = 200;
+const COUNT_DEBOUNCE_MS = 300;
+const LIVE_STATS_MS = 250;
+/** GPT-2's context until the canister's status says otherwise. */
+const DEFAULT_CONTEXT_LENGTH = 1024;
+
+function download(name: string, type: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
 
 /** Wires the static markup in index.html to the controller. */
 export function mountApp({
   controller,
   endpoint,
-  statusActor,
+  queryActor,
   configError,
+  storageWarning,
   getSettings,
   saveSettings,
-}: AppOptions): void {
+  now = Date.now,
+}: AppOptions): StatusPanel {
   const app = document.querySelector<HTMLElement>('.app')!;
   const form = byTestId<HTMLFormElement>('composer');
   const input = byTestId<HTMLTextAreaElement>('prompt-input');
@@ -40,52 +60,125 @@ export function mountApp({
   const scrim = byTestId('scrim');
   const banner = byTestId('banner');
   const title = byTestId('chat-title');
+  const tokenCount = byTestId('token-count');
+  const composerError = byTestId('composer-error');
 
+  const focusComposer = () => input.focus();
   const setSidebarOpen = (open: boolean) => {
     app.classList.toggle('sidebar-open', open);
     scrim.hidden = !open;
     menuToggle.setAttribute('aria-expanded', String(open));
   };
-  const messages = new MessagesView(controller);
+  const messages = new MessagesView(controller, focusComposer, now);
   const sidebar = new SidebarView(controller, () => setSidebarOpen(false));
-  const status = new StatusPanel(statusActor, endpoint, (problem) => {
-    banner.textContent = configError ?? problem ?? '';
-    banner.hidden = !banner.textContent;
+  let contextLength = DEFAULT_CONTEXT_LENGTH;
+  const status = new StatusPanel({
+    actor: queryActor,
+    endpoint,
+    onProblem: (problem) => {
+      banner.textContent = configError ?? problem ?? storageWarning ?? '';
+      banner.hidden = !banner.textContent;
+    },
+    onStatus: (reply: Status) => {
+      contextLength = reply.model[0]?.n_positions ?? DEFAULT_CONTEXT_LENGTH;
+    },
   });
+  const meter = queryActor ? new PromptMeter((text) => queryActor.tokenize(text)) : undefined;
+
+  const showRefusal = (message: string | undefined) => {
+    composerError.textContent = message ?? '';
+    composerError.hidden = !message;
+  };
+
+  /** Counts the typed message (debounced) and shows it against the context; resolves whether it fits. */
+  let countTimer: ReturnType<typeof setTimeout> | undefined;
+  let countedText = '';
+  const updateCount = async (): Promise<boolean> => {
+    const text = input.value.trim();
+    countedText = text;
+    if (!text || !meter) {
+      tokenCount.textContent = '';
+      showRefusal(undefined);
+      return true;
+    }
+    const plan = controller.planPrompt(text);
+    const tokens = await meter.count(plan.text, contextLength);
+    if (countedText !== text) return true; // the text changed meanwhile; a newer count is on its way
+    if (tokens === undefined) {
+      tokenCount.textContent = '';
+      return true; // the canister could not count; it will say so itself if the prompt is too long
+    }
+    const fit = promptFit(plan, tokens, contextLength);
+    tokenCount.textContent = Number.isFinite(fit.needed)
+      ? `${formatInteger(fit.needed)} / ${formatInteger(contextLength)} tokens`
+      : `over ${formatInteger(contextLength)} tokens`;
+    tokenCount.dataset.fits = String(fit.fits);
+    showRefusal(fit.fits ? undefined : refusal(fit, plan.contextTokens > 0));
+    return fit.fits;
+  };
+  const scheduleCount = () => {
+    clearTimeout(countTimer);
+    countTimer = setTimeout(() => void updateCount(), COUNT_DEBOUNCE_MS);
+  };
 
   const autosize = () => {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, MAX_INPUT_HEIGHT_PX)}px`;
   };
 
-  let wasBusy = false;
+  const busyConversations = () => controller.conversations.filter((c) => controller.isBusy(c.id)).length;
+  let wasBusy = 0;
   const render = () => {
-    title.textContent = controller.active.title;
-    document.title = `${controller.active.title} · GPT-2 on the Internet Computer`;
+    const conversation = controller.active;
+    title.textContent = conversation.title;
+    document.title = `${conversation.title} · GPT-2 on the Internet Computer`;
     sendButton.hidden = controller.busy;
     sendButton.disabled = Boolean(configError);
     stopButton.hidden = !controller.busy;
     stopButton.disabled = controller.stopping;
     stopButton.textContent = controller.stopping ? 'Stopping…' : 'Stop';
+    for (const testId of ['export-markdown', 'export-json']) {
+      byTestId<HTMLButtonElement>(testId).disabled = conversation.messages.length === 0;
+    }
+    input.placeholder = controller.isBusyElsewhere(conversation.id)
+      ? 'Another tab is answering in this conversation…'
+      : 'Message GPT-2…';
     sidebar.render();
     messages.render();
     // A finished turn changes the canister's counters, and a failure may mean the model went away.
-    if (wasBusy && !controller.busy) void status.refresh();
-    wasBusy = controller.busy;
+    const busy = busyConversations();
+    if (busy < wasBusy) void status.refresh();
+    wasBusy = busy;
   };
-  controller.subscribe((event) => (event === 'progress' ? messages.renderProgress() : render()));
+  controller.subscribe((event) => {
+    if (event === 'progress') messages.renderProgress();
+    else render();
+  });
+  // The running timer and tokens per second of the answer on screen.
+  setInterval(() => {
+    if (controller.generationOf(controller.active.id)?.firstReplyAt !== undefined) messages.renderProgress();
+  }, LIVE_STATS_MS);
 
-  const submit = (text: string) => {
+  const submit = async (text: string) => {
     if (!text.trim() || controller.busy || configError) return;
+    clearTimeout(countTimer);
+    input.value = text;
+    // A prompt too long for the context is refused here, before any call.
+    if (!(await updateCount())) return;
     input.value = '';
     autosize();
+    tokenCount.textContent = '';
     void controller.send(text);
   };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    submit(input.value);
+    void submit(input.value);
   });
-  input.addEventListener('input', autosize);
+  input.addEventListener('input', () => {
+    autosize();
+    showRefusal(undefined);
+    scheduleCount();
+  });
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -98,15 +191,29 @@ export function mountApp({
     if (app.classList.contains('sidebar-open')) setSidebarOpen(false);
     else controller.stop();
   });
-  stopButton.addEventListener('click', () => controller.stop());
+  stopButton.addEventListener('click', () => {
+    controller.stop();
+    focusComposer();
+  });
   for (const example of document.querySelectorAll<HTMLButtonElement>('[data-testid="example-prompt"]')) {
-    example.addEventListener('click', () => submit(example.textContent ?? ''));
+    example.addEventListener('click', () => {
+      focusComposer();
+      void submit(example.textContent?.trim() ?? '');
+    });
   }
 
   byTestId('new-chat').addEventListener('click', () => {
     controller.newChat();
     setSidebarOpen(false);
-    input.focus();
+    focusComposer();
+  });
+  byTestId('export-markdown').addEventListener('click', () => {
+    const conversation = controller.active;
+    download(exportFileName(conversation, 'md'), 'text/markdown', conversationMarkdown(conversation));
+  });
+  byTestId('export-json').addEventListener('click', () => {
+    const conversation = controller.active;
+    download(exportFileName(conversation, 'json'), 'application/json', conversationJson(conversation));
   });
   menuToggle.addEventListener('click', () => setSidebarOpen(!app.classList.contains('sidebar-open')));
   // On narrow screens the dialogs open from the sidebar, which should not stay over the chat.
@@ -117,6 +224,7 @@ export function mountApp({
   bindSettingsDialog(byTestId('open-settings'), getSettings, saveSettings);
 
   render();
-  void status.refresh();
-  input.focus();
+  void status.start();
+  focusComposer();
+  return status;
 }

@@ -42,6 +42,8 @@ export function bindSettingsDialog(
 
   form.addEventListener('input', syncDerived);
   byTestId('settings-reset').addEventListener('click', () => fill({ ...DEFAULT_SETTINGS }));
+  // A plain button, not a submit button: Enter in a field submits with the form's first submit button, Save.
+  byTestId('settings-close').addEventListener('click', () => dialog.close());
   openButton.addEventListener('click', () => {
     fill(getSettings());
     dialog.showModal();

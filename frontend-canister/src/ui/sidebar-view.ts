@@ -1,35 +1,53 @@
 import type { ChatController } from '../chat-controller';
 import type { Conversation } from '../conversations';
+import { searchConversations } from '../export';
 import { byTestId, h } from './dom';
 
-/** The saved-conversation list: switch, rename in place, delete. */
+/** The saved-conversation list: search, switch, rename in place, delete; conversations generating are marked. */
 export class SidebarView {
   readonly #list = byTestId('conversation-list');
   readonly #empty = byTestId('conversation-empty');
+  readonly #search = byTestId<HTMLInputElement>('conversation-search');
 
   constructor(
     private readonly controller: ChatController,
     private readonly onSelect: () => void,
-  ) {}
+  ) {
+    this.#search.addEventListener('input', () => this.render());
+  }
 
   render(): void {
-    const conversations = this.controller.conversations;
-    this.#empty.hidden = conversations.length > 0;
-    this.#list.replaceChildren(...conversations.map((c) => this.#item(c)));
+    const all = this.controller.conversations;
+    const shown = searchConversations(all, this.#search.value);
+    this.#empty.hidden = shown.length > 0;
+    this.#empty.textContent = all.length > 0 ? 'No conversation matches.' : 'No saved conversations yet.';
+    this.#list.replaceChildren(...shown.map((c) => this.#item(c)));
   }
 
   #item(conversation: Conversation): HTMLLIElement {
     const current = conversation.id === this.controller.active.id;
-    const open = h('button', {
-      class: 'conversation-open',
-      text: conversation.title,
-      attrs: {
-        type: 'button',
-        'data-testid': 'conversation-item',
-        title: conversation.title,
-        ...(current && { 'aria-current': 'true' }),
+    const busy = this.controller.isBusy(conversation.id);
+    const open = h(
+      'button',
+      {
+        class: 'conversation-open',
+        attrs: {
+          type: 'button',
+          'data-testid': 'conversation-item',
+          title: conversation.title,
+          ...(current && { 'aria-current': 'true' }),
+        },
       },
-    });
+      [
+        h('span', { class: 'conversation-title', text: conversation.title }),
+        busy &&
+          h('span', {
+            class: 'busy-mark',
+            text: 'generating',
+            attrs: { 'data-testid': 'conversation-busy' },
+          }),
+      ],
+    );
     open.addEventListener('click', () => {
       this.controller.select(conversation.id);
       this.onSelect();
@@ -39,7 +57,7 @@ export class SidebarView {
       text: '✎',
       attrs: { type: 'button', 'data-testid': 'rename-conversation', 'aria-label': `Rename “${conversation.title}”` },
     });
-    const item = h('li', { class: `conversation${current ? ' current' : ''}` }, [open, rename]);
+    const item = h('li', { class: `conversation${current ? ' current' : ''}${busy ? ' busy' : ''}` }, [open, rename]);
     rename.addEventListener('click', () => this.#startRename(item, open, conversation));
     const remove = h('button', {
       class: 'button icon small',
