@@ -9,7 +9,12 @@
 // src/replica.mjs (maxUpdateInstructions, maxQueryInstructions,
 // maxInstallInstructions, maxInspectInstructions, maxIngressBytes,
 // maxReplyBytes, maxQueryReplyBytes, maxWasmMemoryPages, maxStablePages,
-// dirtyPageOverhead, log).
+// dirtyPageOverhead, log), and icTiming: null (updates run at once) or the IC's
+// timing of update calls (see src/ic-timing.mjs): 'mainnet', or an object with
+// any of IC_TIMING_PRESETS.mainnet's fields (instructionsPerSlice,
+// secondsPerRound, roundsBeforeExecution, roundsAfterExecution,
+// syncCallTimeoutSeconds) and timeScale (simulated seconds run 1/timeScale
+// times as fast as real ones; default 1, real IC seconds).
 
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Replica, DEFAULT_OPTIONS } from './src/replica.mjs';
@@ -17,14 +22,23 @@ import { ReplicaKeys } from './src/certification.mjs';
 import { StateStore } from './src/state-store.mjs';
 import { createHttpServer } from './src/http-server.mjs';
 import { managementIdlFactory } from './src/management.mjs';
+import { IC_TIMING_PRESETS } from './src/ic-timing.mjs';
 
-export { Replica, DEFAULT_OPTIONS, managementIdlFactory };
+export { Replica, DEFAULT_OPTIONS, IC_TIMING_PRESETS, managementIdlFactory };
+
+/** icTiming as given (a preset name, or fields over the mainnet preset) → the replica's option. */
+export function icTimingOption(icTiming) {
+  if (!icTiming) return null;
+  const { preset = 'mainnet', ...fields } = typeof icTiming === 'string' ? { preset: icTiming } : icTiming;
+  if (!IC_TIMING_PRESETS[preset]) throw new Error(`unknown IC timing '${preset}' (known: ${Object.keys(IC_TIMING_PRESETS).join(', ')})`);
+  return { ...IC_TIMING_PRESETS[preset], timeScale: 1, ...fields };
+}
 
 export async function startReplica(options = {}) {
-  const { port = 0, host = '127.0.0.1', stateDir = null, serveDir = null, canisterNames = {}, syncCalls = true, ...limits } = options;
+  const { port = 0, host = '127.0.0.1', stateDir = null, serveDir = null, canisterNames = {}, syncCalls = true, icTiming = null, ...limits } = options;
   const store = stateDir ? new StateStore(stateDir) : null;
   const keys = new ReplicaKeys(store?.loadKeys() ?? {});
-  const replica = new Replica(limits, { keys, store });
+  const replica = new Replica({ ...limits, icTiming: icTimingOption(icTiming) }, { keys, store });
   if (store) {
     replica.restore();
     replica.persistReplica();
@@ -46,6 +60,6 @@ export async function startReplica(options = {}) {
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
-    }),
+    }).then(() => replica.close()),
   };
 }

@@ -18,7 +18,7 @@ import { gunzipSync } from 'node:zlib';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { instrument, COUNTER_EXPORT, START_EXPORT } from './instrument.mjs';
 import { buildIc0, CanisterTrap, outOfInstructions } from './system-api.mjs';
-import { StableMemory, WASM_PAGE } from './stable-memory.mjs';
+import { StableMemory, WASM_PAGE, OS_PAGE } from './stable-memory.mjs';
 import { Kind } from './ic0-imports.mjs';
 import { Principal } from '@icp-sdk/core/principal';
 
@@ -57,12 +57,15 @@ const HEAP_CHUNK = 64 * 1024;
  * unchanged (and never-touched, all-zero) pages alone, so they are neither
  * dirtied nor faulted in.
  */
-function copyChangedChunks(target, source) {
+function copyChangedChunks(target, source, changed = null) {
   for (let at = 0; at < source.length; at += HEAP_CHUNK) {
     const end = Math.min(at + HEAP_CHUNK, source.length);
     const from = source.subarray(at, end);
     const to = target.subarray(at, end);
-    if (Buffer.compare(from, to) !== 0) to.set(from);
+    if (Buffer.compare(from, to) !== 0) {
+      to.set(from);
+      changed?.push(at);
+    }
   }
 }
 
@@ -99,6 +102,7 @@ export class Canister {
     this.version = 0;
     this.globalTimer = 0n;
     this.code = null;
+    this.pendingRollback = null; // a query's rollback not done yet (runMessage's deferRollback)
     this.runtime = null;
     this.stable = this.newStableMemory();
     this.certifiedData = new Uint8Array(0);
@@ -106,10 +110,29 @@ export class Canister {
     this.envVars = new Map();
     this.chunks = new Map(); // wasm chunk store: sha256 hex -> bytes
     this.current = null; // the execution context while Wasm runs
+    this.stateEpoch = 0; // counts installs: a copy of the canister made before one is stale
   }
 
   newStableMemory() {
     return new StableMemory({ maxPages: this.env.options.maxStablePages });
+  }
+
+  /** The instance (runtime); a rollback a query left pending is done first. */
+  get runtime() {
+    if (this.pendingRollback) this.settle();
+    return this.instanceRuntime;
+  }
+
+  set runtime(runtime) {
+    this.instanceRuntime = runtime;
+  }
+
+  /** Does the rollback a query left pending, if any. */
+  settle() {
+    const pending = this.pendingRollback;
+    if (!pending) return;
+    this.pendingRollback = null;
+    this.instanceRuntime = this.rollbackRuntime(pending.runtime, pending.globals);
   }
 
   hasMethod(exportName) {
@@ -142,11 +165,12 @@ export class Canister {
       subnetId: this.env.subnetId,
       execution: () => this.current,
       counter: () => this.current.runtime.counter,
+      exhausted: () => this.exhausted(),
       memory: () => this.current.runtime.memory,
       log: (text) => this.env.log(this.idText, text),
     };
     const imports = {
-      __: { out_of_instructions: () => { throw outOfInstructions(this.current); } },
+      __: { out_of_instructions: () => this.exhausted() },
       ic0: buildIc0(host, code.imported),
     };
     if (memory) imports.env = { memory };
@@ -156,15 +180,18 @@ export class Canister {
     return runtime;
   }
 
+  /** Makes the committed heap equal to the live one; returns the offsets of the 64 KiB chunks that changed. */
   commitHeap(runtime) {
-    if (!runtime.memory) return;
+    const changed = [];
+    if (!runtime.memory) return changed;
     const live = new Uint8Array(runtime.memory.buffer);
     if (!runtime.committedHeap || runtime.committedHeap.length !== live.length) {
       const grown = new Uint8Array(live.length);
       if (runtime.committedHeap) grown.set(runtime.committedHeap.subarray(0, Math.min(live.length, runtime.committedHeap.length)));
       runtime.committedHeap = grown;
     }
-    copyChangedChunks(runtime.committedHeap, live);
+    copyChangedChunks(runtime.committedHeap, live, changed);
+    return changed;
   }
 
   /** Restores heap and globals to the last commit; returns the runtime to use from now on. */
@@ -194,6 +221,8 @@ export class Canister {
       caller,
       methodNameBytes: new TextEncoder().encode(method),
       limit: BigInt(limit),
+      granted: BigInt(limit), // instructions put on the counter so far (less than limit when sliced)
+      slice: null, // with slicing: { instructions, done(slices) }
       maxReplyBytes,
       replicated,
       time: this.env.now(),
@@ -206,6 +235,22 @@ export class Canister {
       globalTimer: null,
       runtime: null,
     };
+  }
+
+  /**
+   * The instruction counter went negative: a sliced message gets its next slice (and reports the slices it
+   * has used up), anything else has hit its limit.
+   */
+  exhausted() {
+    const ctx = this.current;
+    const { counter } = ctx.runtime;
+    while (counter.value < 0n) {
+      if (!ctx.slice || ctx.granted >= ctx.limit) throw outOfInstructions(ctx);
+      const grant = ctx.limit - ctx.granted < ctx.slice.instructions ? ctx.limit - ctx.granted : ctx.slice.instructions;
+      ctx.granted += grant;
+      counter.value += grant;
+      ctx.slice.done(++ctx.slice.count);
+    }
   }
 
   /** Runs one exported function; returns null or { errorCode, message }. */
@@ -240,26 +285,106 @@ export class Canister {
   }
 
   /**
-   * Executes an update, query or inspect_message entry point.
-   * @returns {{ trap, response, accepted, instructions }}
+   * Executes an update, query or inspect_message entry point. With `withDelta`, a committed update also returns
+   * what it changed (see applyDelta), so a copy of the canister elsewhere can follow. With `slice`
+   * ({ instructions, done(count) }), the message runs in slices of that many instructions and done(count) is
+   * called each time one more is used up (the message is known to need more than count slices). With
+   * `deferRollback`, a query's heap rollback (a pass over the whole heap) is left for settle(), which runs
+   * before anything else uses the instance, so the caller can reply first.
+   * @returns {{ trap, response, accepted, instructions, delta? }}
    */
-  runMessage(kind, exportName, params) {
+  runMessage(kind, exportName, params, { withDelta = false, slice = null, deferRollback = false } = {}) {
     const runtime = this.runtime;
     const ctx = this.context(kind, params);
+    if (slice && BigInt(slice.instructions) < ctx.limit) {
+      ctx.slice = { instructions: BigInt(slice.instructions), done: slice.done, count: 0 };
+      ctx.granted = ctx.slice.instructions;
+    }
     const globals = runtime.globals.map((g) => g.value);
     this.stable.begin();
-    runtime.counter.value = ctx.limit;
+    runtime.counter.value = ctx.granted;
     const trap = this.invoke(runtime, exportName, ctx);
-    const instructions = Number(ctx.limit - runtime.counter.value);
+    const instructions = Number(ctx.granted - runtime.counter.value);
+    let delta;
     if (!trap && kind === Kind.update) {
-      this.commitHeap(runtime);
+      const stablePages = withDelta ? [...this.stable.journal.keys()] : [];
+      const chunks = this.commitHeap(runtime);
       this.stable.commit();
       this.applyEffects(ctx);
+      if (withDelta) {
+        const heap = runtime.committedHeap;
+        delta = {
+          heapBytes: heap ? heap.length : 0,
+          chunks: chunks.map((at) => [at, heap.slice(at, Math.min(at + HEAP_CHUNK, heap.length))]),
+          globals: runtime.globals.map((g) => g.value),
+          stableSizePages: this.stable.sizePages,
+          stablePages: stablePages.map((osPage) => [osPage, this.stable.osPageBytes(osPage).slice()]),
+          certifiedData: ctx.certifiedData,
+          globalTimer: ctx.globalTimer,
+        };
+      }
+    } else if (deferRollback && kind === Kind.query) {
+      this.stable.rollback();
+      this.pendingRollback = { runtime, globals };
     } else {
       this.runtime = this.rollbackRuntime(runtime, globals);
       this.stable.rollback();
     }
-    return { trap, response: ctx.response, accepted: ctx.accepted, instructions };
+    return { trap, response: ctx.response, accepted: ctx.accepted, instructions, delta };
+  }
+
+  /** Applies an update's changes made by a copy of this canister (runMessage with `withDelta`) as one commit. */
+  applyDelta(delta) {
+    const runtime = this.runtime;
+    if (runtime.memory) {
+      const grow = (delta.heapBytes - runtime.memory.buffer.byteLength) / WASM_PAGE;
+      if (grow > 0) {
+        runtime.memory.grow(grow);
+        this.commitHeap(runtime); // resizes the committed copy
+      }
+      const live = new Uint8Array(runtime.memory.buffer);
+      for (const [at, bytes] of delta.chunks) {
+        live.set(bytes, at);
+        runtime.committedHeap.set(bytes, at);
+      }
+    }
+    runtime.globals.forEach((g, i) => { g.value = delta.globals[i]; });
+    this.stable.begin();
+    if (delta.stableSizePages > this.stable.sizePages) this.stable.grow(delta.stableSizePages - this.stable.sizePages);
+    for (const [osPage, bytes] of delta.stablePages) this.stable.write(osPage * OS_PAGE, bytes);
+    this.stable.commit();
+    this.applyEffects(delta);
+  }
+
+  /** The committed state, for making a copy of this canister in a worker (restoreSnapshot). */
+  snapshot() {
+    return {
+      wasm: this.code.wasm,
+      heap: this.runtime.committedHeap,
+      globals: this.runtime.globals.map((g) => g.value),
+      stableSizePages: this.stable.sizePages,
+      stablePages: this.stable.pages,
+      certifiedData: this.certifiedData,
+      globalTimer: this.globalTimer,
+    };
+  }
+
+  /** Becomes a copy of the canister whose snapshot() this is. */
+  restoreSnapshot(snapshot) {
+    const code = compileCode(snapshot.wasm, this.idText);
+    const runtime = this.createRuntime(code, snapshot.heap ? snapshot.heap.length / WASM_PAGE : undefined);
+    if (runtime.memory) {
+      new Uint8Array(runtime.memory.buffer).set(snapshot.heap);
+      runtime.committedHeap = snapshot.heap;
+    }
+    runtime.globals.forEach((g, i) => { g.value = snapshot.globals[i]; });
+    this.stable = this.newStableMemory();
+    this.stable.sizePages = snapshot.stableSizePages;
+    this.stable.pages = snapshot.stablePages;
+    this.runtime = runtime;
+    this.code = code;
+    this.certifiedData = snapshot.certifiedData;
+    this.globalTimer = snapshot.globalTimer;
   }
 
   /**
@@ -322,6 +447,7 @@ export class Canister {
     this.stable.commit();
     this.runtime = runtime;
     this.code = code;
+    this.stateEpoch++;
     this.installArg = arg;
     if (mode !== 'restore') this.version++;
     if (!keepsStable) { this.certifiedData = new Uint8Array(0); this.globalTimer = 0n; }

@@ -10,6 +10,7 @@
 //   GET  /_/messages, DELETE /_/messages        the instruction log (JSON)
 //   GET  /_/canisters                           canisters (JSON)
 //   GET  /_/names, POST /_/names                canister names for the ic_env cookie (local only)
+//   GET  /_/time                                the simulated IC time, with --ic-timing (JSON)
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -133,6 +134,7 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       const body = { reject_code: reject.rejectCode, reject_message: reject.rejectMessage, error_code: reject.errorCode };
       return cbor(res, 200, version === 'v2' ? body : { status: 'non_replicated_rejection', ...body });
     }
+    if (replica.timing) return handleTimedCall(res, version, params);
     if (version === 'v2') {
       const key = bytesToHex(requestId);
       if (!replica.requests.has(key)) replica.requests.set(key, { status: 'received' });
@@ -140,11 +142,33 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       setImmediate(() => replica.executeUpdate(params));
       return undefined;
     }
-    const record = replica.executeUpdate(params);
+    return replyCertified(res, requestId, replica.executeUpdate(params));
+  }
+
+  function replyCertified(res, requestId, record) {
     return cbor(res, 200, {
       status: 'replied',
       certificate: certificate([['request_status', [[requestId, requestStatusEntries(record)]]]]),
     });
+  }
+
+  /**
+   * With IC timing, as the IC answers: v2 at once with 202; v3/v4 when the reply is certified, or with 202 once
+   * the synchronous call timeout (simulated seconds) has passed, after which the agent polls read_state.
+   */
+  async function handleTimedCall(res, version, params) {
+    const certified = replica.submitUpdate(params);
+    if (version === 'v2') {
+      send(res, 202, new Uint8Array(0), 'application/cbor');
+      return undefined;
+    }
+    const { clock, syncCallTimeoutSeconds } = replica.timing;
+    let cancel = null;
+    const timeout = new Promise((resolve) => { cancel = clock.at(clock.seconds() + syncCallTimeoutSeconds, () => resolve(null)); });
+    const record = await Promise.race([certified, timeout]);
+    cancel();
+    if (!record) return send(res, 202, new Uint8Array(0), 'application/cbor');
+    return replyCertified(res, params.requestId, record);
   }
 
   async function handleQuery(req, res, urlCanister) {
@@ -212,6 +236,9 @@ export function createHttpServer(replica, { serveDir = null, syncCalls = true } 
       })));
     }
     if (route === 'names' && req.method === 'GET') return json(res, 200, Object.fromEntries(replica.names));
+    if (route === 'time' && req.method === 'GET') {
+      return json(res, 200, replica.timing ? { seconds: replica.timing.seconds(), round: replica.timing.round() } : { seconds: null, round: null });
+    }
     if (route === 'names' && req.method === 'POST') {
       if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, 'POST /_/names is only accepted from localhost');
       return readBody(req, 64 * 1024).then((body) => {

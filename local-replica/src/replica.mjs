@@ -7,6 +7,8 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { Canister, CanisterError, compileCode } from './canister.mjs';
 import { callManagement } from './management.mjs';
 import { Kind } from './ic0-imports.mjs';
+import { IcTiming } from './ic-timing.mjs';
+import { UpdateExecutor } from './update-executor.mjs';
 
 const B = 1_000_000_000;
 const MiB = 1024 * 1024;
@@ -24,6 +26,9 @@ export const DEFAULT_OPTIONS = {
   dirtyPageOverhead: 1000, // instructions per newly dirtied 4 KiB stable page
   messageLogSize: 10_000,
   log: (line) => process.stderr.write(`${line}\n`),
+  // null: updates run at once, in the caller's turn; else the fields of IC_TIMING_PRESETS.mainnet and timeScale
+  // (see ic-timing.mjs): updates run in worker threads and reply as the IC would
+  icTiming: null,
 };
 
 // The first canister id of a local PocketIC/replica subnet range (lqy7q-dh777-77777-aaaaq-cai).
@@ -52,9 +57,13 @@ export class Replica {
     this.canisters = new Map(); // principal text -> Canister
     this.requests = new Map(); // request id hex -> status record
     this.messages = []; // instruction log, newest last
+    this.timedCalls = []; // with IC timing: {canister, method, caller, receivedAt, certifiedAt, status}, in certification order
     this.names = new Map(); // canister name -> id text (for the ic_env cookie)
     this.nextCanisterIndex = FIRST_CANISTER_INDEX;
     this.lastTime = 0n;
+    this.timing = null;
+    this.executors = new Map(); // canister id text -> UpdateExecutor (with timing only)
+    this.setIcTiming(this.options.icTiming);
     this.env = {
       options: this.options,
       rootKey: keys.rootKey,
@@ -62,6 +71,18 @@ export class Replica {
       now: () => this.now(),
       log: (canister, text) => this.options.log(`[canister ${canister}] ${text}`),
     };
+  }
+
+  /**
+   * Switches IC timing on (the `icTiming` option's form) or off (null), e.g. after a set-up that should not take
+   * simulated time. Only while no update is in flight.
+   */
+  setIcTiming(icTiming) {
+    this.timing?.close();
+    this.timing = icTiming ? new IcTiming(icTiming) : null;
+    // their copies miss what ran here meanwhile
+    for (const executor of this.executors.values()) executor.terminate();
+    this.executors.clear();
   }
 
   /** Strictly increasing time in nanoseconds since the epoch. */
@@ -98,6 +119,8 @@ export class Replica {
   }
 
   deleteCanister(canister) {
+    this.executors.get(canister.idText)?.terminate();
+    this.executors.delete(canister.idText);
     this.canisters.delete(canister.idText);
     this.store?.deleteCanister(canister.idText);
   }
@@ -177,21 +200,96 @@ export class Replica {
     const existing = key && this.requests.get(key);
     if (existing && (existing.status === 'replied' || existing.status === 'rejected')) return existing; // duplicate submission
     if (key) this.requests.set(key, { status: 'processing' });
-    let record;
-    if (canisterId.length === 0) {
-      const started = performance.now();
-      try {
-        record = { status: 'replied', reply: callManagement(this, method, arg, caller).reply };
-      } catch (e) {
-        record = { status: 'rejected', ...rejectOf(e) };
-      }
-      this.logMessage({ canister: 'aaaaa-aa', method, kind: 'management', instructions: 0, outcome: record.status === 'replied' ? 'reply' : 'reject', started, error: record.rejectMessage });
-    } else {
-      record = this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
-    }
+    const record = canisterId.length === 0
+      ? this.runManagement({ method, arg, caller })
+      : this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.update });
+    return this.publish(key, record);
+  }
+
+  /**
+   * Makes a status record visible to read_state; `certifiedAt`: simulated seconds, with IC timing (which also
+   * sets `receivedAt`).
+   */
+  publish(key, record, certifiedAt) {
     record.time = this.now();
+    if (certifiedAt !== undefined) record.certifiedAt = certifiedAt;
     if (key) this.requests.set(key, record);
     return record;
+  }
+
+  runManagement({ method, arg, caller }) {
+    const started = performance.now();
+    let record;
+    try {
+      record = { status: 'replied', reply: callManagement(this, method, arg, caller).reply };
+    } catch (e) {
+      record = { status: 'rejected', ...rejectOf(e) };
+    }
+    this.logMessage({ canister: 'aaaaa-aa', method, kind: 'management', instructions: 0, outcome: record.status === 'replied' ? 'reply' : 'reject', started, error: record.rejectMessage });
+    return record;
+  }
+
+  /**
+   * With IC timing: queues an admitted update call on its canister and resolves to its status record when the
+   * reply is certified in simulated time (the record is visible to read_state from then on). Never rejects.
+   */
+  submitUpdate({ canisterId, method, arg, caller, requestId }) {
+    const key = bytesToHex(requestId);
+    const existing = this.requests.get(key);
+    if (existing?.pending) return existing.pending;
+    if (existing && (existing.status === 'replied' || existing.status === 'rejected')) return Promise.resolve(existing);
+    const status = { status: 'received' };
+    this.requests.set(key, status);
+    const queueKey = canisterId.length === 0 ? 'aaaaa-aa' : textOf(canisterId);
+    const receivedAt = this.timing.seconds();
+    const certified = (record, at) => {
+      record.receivedAt = receivedAt;
+      this.timedCalls.push({ canister: queueKey, method, caller: textOf(caller), receivedAt, certifiedAt: at, status: record.status });
+      if (this.timedCalls.length > this.options.messageLogSize) this.timedCalls.shift();
+      return this.publish(key, record, at);
+    };
+    status.pending = this.timing.submit(queueKey, async (startRound, progress) => {
+      status.status = 'processing';
+      if (canisterId.length === 0) {
+        const record = this.runManagement({ method, arg, caller });
+        return { instructions: 0, certify: (at) => certified(record, at) };
+      }
+      return this.executeInWorker({ canisterId, method, arg, caller }, progress, certified);
+    }, receivedAt).catch((e) => {
+      // the worker failed (or the canister was deleted under it): a reject, not a stuck request
+      this.options.log(`local-replica: ${method} on ${queueKey} failed: ${e.message}`);
+      return this.publish(key, { status: 'rejected', rejectCode: 5, errorCode: 'IC0504', rejectMessage: `Error from Canister ${queueKey}: local-replica could not execute the message: ${e.message}` });
+    });
+    return status.pending;
+  }
+
+  /** Runs an update on the canister's worker; `certify` applies its changes to the canister here and publishes. */
+  async executeInWorker({ canisterId, method, arg, caller }, onProgress, publish) {
+    const target = this.resolveMethod(canisterId, method, Kind.update);
+    if (target.reject) return { instructions: 0, certify: (at) => publish(target.reject, at) };
+    const { canister, exportName, runAs } = target;
+    let executor = this.executors.get(canister.idText);
+    if (!executor) {
+      executor = new UpdateExecutor(canister, { ...this.env, log: this.options.log });
+      this.executors.set(canister.idText, executor);
+    }
+    const started = performance.now();
+    const params = { arg, caller, method, limit: this.options.maxUpdateInstructions, replicated: true, maxReplyBytes: this.options.maxReplyBytes };
+    const result = await executor.run(runAs, exportName, params, { time: this.now(), sliceInstructions: this.timing.instructionsPerSlice, onProgress });
+    const record = this.recordOf(canister, method, Kind.update, result, started);
+    return {
+      instructions: result.instructions,
+      certify: (at) => {
+        if (result.epoch !== canister.stateEpoch || this.canisters.get(canister.idText) !== canister) {
+          return publish({ status: 'rejected', rejectCode: 5, errorCode: 'IC0504', rejectMessage: `Error from Canister ${canister.idText}: the canister was installed again or deleted while this message executed` }, at);
+        }
+        if (result.delta) {
+          canister.applyDelta(result.delta);
+          this.persistCanister(canister, { stable: true });
+        }
+        return publish(record, at);
+      },
+    };
   }
 
   /** Executes a query call (changes are discarded). Returns a status record. */
@@ -202,19 +300,20 @@ export class Replica {
     return this.runCanisterMethod({ canisterId, method, arg, caller, kind: Kind.query });
   }
 
-  runCanisterMethod({ canisterId, method, arg, caller, kind }) {
+  /** The canister and export that a call runs, or { reject: record }. */
+  resolveMethod(canisterId, method, kind) {
     let canister;
     try {
       canister = this.getCanister(canisterId);
     } catch (e) {
-      return { status: 'rejected', ...rejectOf(e) };
+      return { reject: { status: 'rejected', ...rejectOf(e) } };
     }
     const id = canister.idText;
     if (!canister.code) {
-      return { status: 'rejected', rejectCode: 3, errorCode: 'IC0537', rejectMessage: `Error from Canister ${id}: Attempted to execute a message, but the canister contains no Wasm module.` };
+      return { reject: { status: 'rejected', rejectCode: 3, errorCode: 'IC0537', rejectMessage: `Error from Canister ${id}: Attempted to execute a message, but the canister contains no Wasm module.` } };
     }
     if (canister.status !== 'running') {
-      return { status: 'rejected', rejectCode: 5, errorCode: 'IC0508', rejectMessage: `Canister ${id} is stopped and therefore does not have a CallContextManager` };
+      return { reject: { status: 'rejected', rejectCode: 5, errorCode: 'IC0508', rejectMessage: `Canister ${id} is stopped and therefore does not have a CallContextManager` } };
     }
     const exportName = [
       ...(kind === Kind.update ? [`canister_update ${method}`] : []),
@@ -223,16 +322,33 @@ export class Replica {
     ].find((name) => canister.hasMethod(name));
     if (!exportName) {
       const what = kind === Kind.update ? 'update' : 'query';
-      return { status: 'rejected', rejectCode: 3, errorCode: 'IC0536', rejectMessage: `Error from Canister ${id}: Canister has no ${what} method '${method}'.` };
+      return { reject: { status: 'rejected', rejectCode: 3, errorCode: 'IC0536', rejectMessage: `Error from Canister ${id}: Canister has no ${what} method '${method}'.` } };
     }
     // A query method called as an update runs replicated, but still discards its changes.
     const runAs = exportName.startsWith('canister_update ') ? Kind.update : Kind.query;
+    return { canister, exportName, runAs };
+  }
+
+  runCanisterMethod({ canisterId, method, arg, caller, kind }) {
+    const target = this.resolveMethod(canisterId, method, kind);
+    if (target.reject) return target.reject;
+    const { canister, exportName, runAs } = target;
     const isQuery = kind === Kind.query;
     const limit = isQuery ? this.options.maxQueryInstructions : this.options.maxUpdateInstructions;
     const started = performance.now();
     const result = canister.runMessage(runAs, exportName, {
       arg, caller, method, limit, replicated: !isQuery, maxReplyBytes: isQuery ? this.options.maxQueryReplyBytes : this.options.maxReplyBytes,
-    });
+    }, { deferRollback: isQuery });
+    // a query's reply goes out before its rollback (a pass over the whole heap) is done
+    if (isQuery) setImmediate(() => canister.settle());
+    const record = this.recordOf(canister, method, kind, result, started);
+    if (runAs === Kind.update && !result.trap) this.persistCanister(canister, { stable: true });
+    return record;
+  }
+
+  /** The status record of an executed message (from Canister.runMessage's result), logged. */
+  recordOf(canister, method, kind, result, started) {
+    const id = canister.idText;
     let record;
     if (result.trap) {
       record = { status: 'rejected', rejectCode: 5, errorCode: result.trap.errorCode, rejectMessage: `Error from Canister ${id}: ${result.trap.message}` };
@@ -245,8 +361,12 @@ export class Replica {
     }
     const outcome = result.trap ? 'trap' : record.status === 'replied' ? 'reply' : result.response ? 'reject' : 'no-reply';
     this.logMessage({ canister: id, method, kind, instructions: result.instructions, outcome, started, error: record.rejectMessage });
-    if (runAs === Kind.update && !result.trap) this.persistCanister(canister, { stable: true });
     return record;
+  }
+
+  close() {
+    this.timing?.close();
+    return Promise.all([...this.executors.values()].map((executor) => executor.terminate()));
   }
 
   // -------------------------------------------------------------------------

@@ -22,7 +22,7 @@ const utf8 = new TextDecoder();
 
 /**
  * Builds the `ic0` import object for a canister.
- * @param {object} host  { canister, execution(), counter(), memory(), options, log(text) }
+ * @param {object} host  { canister, execution(), counter(), exhausted(), memory(), options, log(text) }
  * @param {Set<string>} imported  names the module imports
  */
 export function buildIc0(host, imported) {
@@ -30,11 +30,9 @@ export function buildIc0(host, imported) {
 
   function charge(amount) {
     const counter = host.counter();
-    let value = counter.value;
-    if (value < 0n) throw outOfInstructions(exec());
-    value -= BigInt(amount);
-    counter.value = value;
-    if (value < 0n) throw outOfInstructions(exec());
+    if (counter.value < 0n) host.exhausted();
+    counter.value -= BigInt(amount);
+    if (counter.value < 0n) host.exhausted();
   }
 
   function heap() {
@@ -204,7 +202,7 @@ export function buildIc0(host, imported) {
     },
     performance_counter: (type) => {
       if (type !== 0 && type !== 1) throw contract(`Error getting performance counter type ${type}`);
-      return exec().limit - host.counter().value;
+      return exec().granted - host.counter().value;
     },
     is_controller: (src, size) => {
       src >>>= 0; size >>>= 0;

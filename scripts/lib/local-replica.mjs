@@ -43,13 +43,14 @@ function runningReplica(paths) {
 }
 
 /**
- * Starts local-replica in the background (or reuses the one running with the same port and served folder).
- * Returns { url, reused }.
+ * Starts local-replica in the background (or reuses the one running with the same port, served folder and IC
+ * timing: null, or a preset name of `--ic-timing`). Returns { url, reused }.
  */
-export async function startBackgroundReplica({ port, serveDir = null, stateDir }) {
+export async function startBackgroundReplica({ port, serveDir = null, stateDir, icTiming = null }) {
   const paths = statePaths(stateDir);
   const running = runningReplica(paths);
-  if (running && running.port === port && running.serveDir === serveDir && await isReplicaUp(running.url)) {
+  if (running && running.port === port && running.serveDir === serveDir && (running.icTiming ?? null) === icTiming
+    && await isReplicaUp(running.url)) {
     return { url: running.url, reused: true };
   }
   if (running) await stopBackgroundReplica(stateDir);
@@ -57,7 +58,8 @@ export async function startBackgroundReplica({ port, serveDir = null, stateDir }
   fs.mkdirSync(paths.dir, { recursive: true });
   const log = fs.openSync(paths.replicaLog, 'a');
   const logStart = fs.fstatSync(log).size;
-  const args = ['start', '--port', String(port), '--state', paths.replicaState, ...(serveDir ? ['--serve', serveDir] : [])];
+  const args = ['start', '--port', String(port), '--state', paths.replicaState, ...(serveDir ? ['--serve', serveDir] : []),
+    ...(icTiming ? ['--ic-timing', icTiming] : [])];
   const child = spawn(process.execPath, [path.join(LOCAL_REPLICA_DIR, 'cli.mjs'), ...args], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   fs.closeSync(log);
@@ -72,7 +74,7 @@ export async function startBackgroundReplica({ port, serveDir = null, stateDir }
     const ready = output.split('\n').find((line) => line.startsWith('{"url"'));
     if (ready) {
       const { url } = JSON.parse(ready);
-      writeJson(paths.replicaInfo, { url, port, pid: child.pid, serveDir, log: paths.replicaLog, startedAt: new Date().toISOString() });
+      writeJson(paths.replicaInfo, { url, port, pid: child.pid, serveDir, icTiming, log: paths.replicaLog, startedAt: new Date().toISOString() });
       return { url, reused: false };
     }
     if (exited || Date.now() > deadline) {

@@ -22,6 +22,8 @@ test('bad flags fail before anything runs, with the reason', () => {
     [['bench', '--cells', '64'], /bad cell '64'/],
     [['bench', '--quick', '--cells', '1x1'], /--quick and --cells exclude each other/],
     [['dev', 'restart'], /unknown command 'restart'/],
+    [['dev', '--no-build', '--ic-timing', 'fast'], /--ic-timing expects mainnet or off/],
+    [['bench', '--streaming', '--quick'], /--streaming runs its own scenarios in f32/],
     [['deploy-local', '--bogus'], /Unknown option '--bogus'/],
   ];
   for (const [args, message] of cases) {

@@ -14,15 +14,18 @@ import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { run } from '../process.mjs';
 import { DEMO_SHAPE, ensureRandomModel } from '../random-model.mjs';
 
-const USAGE = `usage: scripts/dev [--no-build] [--replicas N]   build, start the local replica, deploy, upload the model,
-                                               print the chat URL
-       scripts/dev stop                        stop the local replica
+const USAGE = `usage: scripts/dev [--no-build] [--ic-timing mainnet|off] [--replicas N]   build, start the local replica,
+                                                                          deploy, upload the model, print the chat URL
+       scripts/dev stop                                                   stop the local replica
 
 The replica listens on $PORT (default 4943), keeps its state in .state/replica (log .state/replica.log) and serves
 frontend-canister/dist. The model comes from lib/model/ when lib/model/model.safetensors exists (scripts/download-model),
 otherwise a small random demo model is generated into .state/demo-model. Re-running reuses the running replica and
-skips files already uploaded. --replicas N (default 1) deploys a fleet of N model canisters (model, model_1, …),
-each holding the model; the page spreads its conversations over them.`;
+skips files already uploaded. The replica runs update calls with the IC mainnet's timing (2 B instructions per
+round of about a second, a round for induction and one for certification), so answers stream as they would on
+mainnet; uploading the full model then takes about as long as on mainnet (~10 min): --ic-timing off runs every call
+at once. --replicas N (default 1) deploys a fleet of N model canisters (model, model_1, …), each holding the
+model; the page spreads its conversations over them.`;
 
 const FRONTEND_DIR = path.join(REPO_ROOT, 'frontend-canister');
 const REAL_MODEL_DIR = path.join(REPO_ROOT, 'lib', 'model');
@@ -53,7 +56,11 @@ export async function main(argv) {
   const { values, positionals } = parseFlags(argv, {
     usage: USAGE,
     positionals: true,
-    options: { 'no-build': { type: 'boolean', default: false }, replicas: { type: 'string', default: '1' } },
+    options: {
+      'no-build': { type: 'boolean', default: false },
+      'ic-timing': { type: 'string', default: 'mainnet' },
+      replicas: { type: 'string', default: '1' },
+    },
   });
   const replicas = positiveInteger(values.replicas, '--replicas');
   const paths = statePaths();
@@ -62,6 +69,8 @@ export async function main(argv) {
     return;
   }
   if (positionals.length) throw new Error(`unknown command '${positionals[0]}'\n${USAGE}`);
+  if (!['mainnet', 'off'].includes(values['ic-timing'])) throw new Error(`--ic-timing expects mainnet or off\n${USAGE}`);
+  const icTiming = values['ic-timing'] === 'off' ? null : values['ic-timing'];
 
   if (!values['no-build']) await build();
   if (!fs.existsSync(MODEL_WASM)) throw new Error(`${MODEL_WASM} is missing: run scripts/dev without --no-build`);
@@ -69,7 +78,7 @@ export async function main(argv) {
   const port = positiveInteger(process.env.PORT ?? '4943', 'PORT');
   const serveDir = fs.existsSync(path.join(FRONTEND_DIR, 'package.json')) ? path.join(FRONTEND_DIR, 'dist') : null;
   step(`Local replica on port ${port}`);
-  const { url, reused } = await startBackgroundReplica({ port, serveDir });
+  const { url, reused } = await startBackgroundReplica({ port, serveDir, icTiming });
   process.stderr.write(`${reused ? 'Reusing the running' : 'Started the'} local replica at ${url} (log: ${path.relative(REPO_ROOT, paths.replicaLog)})\n`);
 
   step(replicas === 1 ? 'Deploying the model canister' : `Deploying ${replicas} model canisters`);

@@ -174,9 +174,15 @@ final class CanisterCore {
     }
 
     /** The per-call budget asked for; nat64 values beyond the signed range mean "as much as allowed". */
+    /**
+     * The per-call budget asked for; nat64 values beyond the signed range mean "as much as allowed", none means the
+     * streaming schedule ({@link CallBudgetSchedule}).
+     */
     private static long callBudget(Long asked) {
-        long budget = asked != null ? asked : ModelService.MAX_CALL_BUDGET;
-        return budget < 0 ? ModelService.MAX_CALL_BUDGET : budget;
+        if (asked == null) {
+            return CallBudgetSchedule.ADAPTIVE;
+        }
+        return asked < 0 ? ModelService.MAX_CALL_BUDGET : asked;
     }
 
     /** nat32 arrives as a Java int; values above 2^31 saturate instead of turning negative. */

@@ -13,8 +13,10 @@ final class Conversation {
     Session turn;
     /** Decodes this turn's tokens, holding back the bytes of a character cut by a call boundary. */
     TokenDecoder decoder;
-    /** The turn's call_budget: continue_turn spends at most this much per call too. */
+    /** The turn's call_budget (continue_turn spends at most this much per call too), or CallBudgetSchedule.ADAPTIVE. */
     long callBudget;
+    /** Calls made on this turn so far (the adaptive schedule sizes the first one differently). */
+    int calls;
     /** Tokens generated in this turn and already returned (stop tokens excluded). */
     int returnedTokens;
     /** Logical time of last use, for least-recently-used eviction. */

@@ -255,7 +255,8 @@ final class ModelService {
         c.decoder = tokenizer != null ? tokenizer.newDecoder(true) : null;
         c.returnedTokens = 0;
         c.callBudget = settings.callBudget();
-        return run(c.turn, c, settings.callBudget());
+        c.calls = 0;
+        return run(c.turn, c, nextCallBudget(c));
     }
 
     Progress continueTurn(byte[] caller, long sessionId, long callBudget) {
@@ -265,7 +266,14 @@ final class ModelService {
             throw new UserError("unknown session " + Long.toUnsignedString(sessionId)
                     + " (it was ended, evicted by newer ones, or lost in an upgrade)");
         }
-        return run(c.turn, c, Math.min(callBudget, c.callBudget));
+        return run(c.turn, c, Math.min(callBudget, nextCallBudget(c)));
+    }
+
+    /** The turn's explicit call_budget, or the streaming schedule's budget for its next call. */
+    private long nextCallBudget(Conversation c) {
+        int call = c.calls++;
+        return c.callBudget != CallBudgetSchedule.ADAPTIVE ? c.callBudget : CallBudgetSchedule.budget(call,
+                c.turn.promptTokensLeft(), promptTokenCost, generatedTokenCost, MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {

@@ -1,0 +1,51 @@
+package org.icgpt2.canister;
+
+/**
+ * Per-call instruction budgets of a turn whose caller gave no {@code call_budget}, sized for streaming on the IC.
+ *
+ * <p>The IC runs a long update in slices of {@link #SLICE_INSTRUCTIONS}, one slice per round (about a second), and a
+ * reply is visible only when its call ends. So the first call gets just what the prompt and the first token need,
+ * rounded up to whole slices (the first words appear a few rounds after Send). The second call gets one slice: a
+ * client learns the session id from the first reply, so nothing can wait behind the first call, and the second starts
+ * a round or two after the first ends; a short second call keeps that gap within 4 rounds. Each later call gets
+ * {@link #LATER_CALL_SLICES} slices: a client that keeps one call queued sees an update at least every that many
+ * rounds, and the canister is never idle between calls. Every budget leaves {@link #REPLY_RESERVE} for the work after
+ * the last budget check, so a call does not spill into one more slice.
+ */
+final class CallBudgetSchedule {
+    /** Marks a turn without an explicit budget (explicit budgets are never negative). */
+    static final long ADAPTIVE = -1;
+    /** MAX_INSTRUCTIONS_PER_SLICE of the IC's application subnets. */
+    static final long SLICE_INSTRUCTIONS = 2_000_000_000L;
+    /** Slices of every call after the first: a visible update at least every 4 rounds (~4 s). */
+    static final int LATER_CALL_SLICES = 4;
+    /** Tokens the first call should produce after reading the prompt. */
+    static final int FIRST_CALL_TOKENS = 1;
+    /** Instructions kept for decoding the text and encoding the reply after the last step. */
+    static final long REPLY_RESERVE = 50_000_000L;
+
+    private CallBudgetSchedule() {
+    }
+
+    /**
+     * The budget of call {@code callIndex} (0 = the turn's first call) of an adaptive turn.
+     *
+     * @param promptTokensLeft   prompt tokens the turn has still to read
+     * @param promptTokenCost    estimated instructions per prompt token
+     * @param generatedTokenCost estimated instructions per generated token
+     * @param maxBudget          the most one call may spend
+     */
+    static long budget(int callIndex, int promptTokensLeft, long promptTokenCost, long generatedTokenCost, long maxBudget) {
+        long slices;
+        if (callIndex == 0) {
+            long needed = (long) promptTokensLeft * promptTokenCost + FIRST_CALL_TOKENS * generatedTokenCost + REPLY_RESERVE;
+            slices = Math.max(1, (needed + SLICE_INSTRUCTIONS - 1) / SLICE_INSTRUCTIONS);
+        } else if (callIndex == 1) {
+            slices = 1;
+        } else {
+            slices = LATER_CALL_SLICES;
+        }
+        long budget = slices > maxBudget / SLICE_INSTRUCTIONS ? maxBudget : slices * SLICE_INSTRUCTIONS - REPLY_RESERVE;
+        return Math.min(budget, maxBudget);
+    }
+}
