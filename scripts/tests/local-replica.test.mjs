@@ -5,20 +5,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { deployCanister } from '../lib/deploy.mjs';
-import { importLocalReplica } from '../lib/local-replica.mjs';
 import { createModelActor, readLanded, unwrap } from '../lib/model-canister.mjs';
 import { uploadModelWithAgent } from '../lib/model-upload.mjs';
-import { createAgent } from '../lib/network.mjs';
 import { MODEL_WASM } from '../lib/paths.mjs';
-import { ensureRandomModel } from '../lib/random-model.mjs';
 import { MAX_CHUNK_SIZE, UploadInterrupted } from '../lib/upload.mjs';
+import { replicaWithTinyModel, TINY_SHAPE } from './replica-fixture.mjs';
 
-const TINY_SHAPE = { layers: 2, heads: 2, embd: 64, positions: 128, vocab: 50260 };
 const WASM = process.env.MODEL_WASM ?? MODEL_WASM;
 const NEEDED_EXPORTS = [
   ...['safetensors', 'config', 'tokenizer'].flatMap((f) => [`canister_update append_${f}_bytes`, `canister_query ${f}_bytes_length`, `canister_update clear_${f}_bytes`]),
@@ -46,13 +41,7 @@ test('upload to the local replica: resume, sha256 checks, idempotency, set-up an
     t.skip(reason);
     return;
   }
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-it-'));
-  const modelDir = path.join(work, 'model');
-  await ensureRandomModel(modelDir, TINY_SHAPE);
-  const { startReplica } = await importLocalReplica();
-  const local = await startReplica({ port: 0, log: () => {} });
-  t.after(() => local.close());
-  const agent = await createAgent({ url: local.url, mainnet: false }, Ed25519KeyIdentity.generate());
+  const { work, modelDir, local, agent } = await replicaWithTinyModel(t, 'upload-it-');
   const wasm = fs.readFileSync(WASM);
   const { canisterId, action } = await deployCanister({ agent, wasm });
   assert.equal(action, 'installed');

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseFlags, positiveInteger } from '../cli.mjs';
-import { deployLocal } from '../deploy.mjs';
+import { deployLocalFleet } from '../fleet.mjs';
 import { loadProjectIdentity } from '../identity.mjs';
 import { startBackgroundReplica, stopBackgroundReplica } from '../local-replica.mjs';
 import { uploadModelWithAgent } from '../model-upload.mjs';
@@ -14,9 +14,9 @@ import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
 import { run } from '../process.mjs';
 import { DEMO_SHAPE, ensureRandomModel } from '../random-model.mjs';
 
-const USAGE = `usage: scripts/dev [--no-build] [--ic-timing mainnet|off]   build, start the local replica, deploy, upload the model,
-                                                            print the chat URL
-       scripts/dev stop                                     stop the local replica
+const USAGE = `usage: scripts/dev [--no-build] [--ic-timing mainnet|off] [--replicas N]   build, start the local replica,
+                                                                          deploy, upload the model, print the chat URL
+       scripts/dev stop                                                   stop the local replica
 
 The replica listens on $PORT (default 4943), keeps its state in .state/replica (log .state/replica.log) and serves
 frontend-canister/dist. The model comes from lib/model/ when lib/model/model.safetensors exists (scripts/download-model),
@@ -24,7 +24,8 @@ otherwise a small random demo model is generated into .state/demo-model. Re-runn
 skips files already uploaded. The replica runs update calls with the IC mainnet's timing (2 B instructions per
 round of about a second, a round for induction and one for certification), so answers stream as they would on
 mainnet; uploading the full model then takes about as long as on mainnet (~10 min): --ic-timing off runs every call
-at once.`;
+at once. --replicas N (default 1) deploys a fleet of N model canisters (model, model_1, …), each holding the
+model; the page spreads its conversations over them.`;
 
 const FRONTEND_DIR = path.join(REPO_ROOT, 'frontend-canister');
 const REAL_MODEL_DIR = path.join(REPO_ROOT, 'lib', 'model');
@@ -52,10 +53,16 @@ async function modelDir(paths) {
 }
 
 export async function main(argv) {
-  const { values, positionals } = parseFlags(argv, { usage: USAGE, positionals: true, options: {
-    'no-build': { type: 'boolean', default: false },
-    'ic-timing': { type: 'string', default: 'mainnet' },
-  } });
+  const { values, positionals } = parseFlags(argv, {
+    usage: USAGE,
+    positionals: true,
+    options: {
+      'no-build': { type: 'boolean', default: false },
+      'ic-timing': { type: 'string', default: 'mainnet' },
+      replicas: { type: 'string', default: '1' },
+    },
+  });
+  const replicas = positiveInteger(values.replicas, '--replicas');
   const paths = statePaths();
   if (positionals[0] === 'stop') {
     process.stderr.write((await stopBackgroundReplica()) ? 'Local replica stopped.\n' : 'No local replica was running.\n');
@@ -74,17 +81,22 @@ export async function main(argv) {
   const { url, reused } = await startBackgroundReplica({ port, serveDir, icTiming });
   process.stderr.write(`${reused ? 'Reusing the running' : 'Started the'} local replica at ${url} (log: ${path.relative(REPO_ROOT, paths.replicaLog)})\n`);
 
-  step('Deploying the model canister');
+  step(replicas === 1 ? 'Deploying the model canister' : `Deploying ${replicas} model canisters`);
   const network = resolveNetwork(url);
   const agent = await createAgent(network, loadProjectIdentity());
-  const { canisterId, action } = await deployLocal({ agent, url, name: 'model', wasm: fs.readFileSync(MODEL_WASM) });
-  process.stderr.write(`model: ${canisterId} (${action})\n`);
+  const fleet = await deployLocalFleet({
+    agent, url, replicas, wasm: fs.readFileSync(MODEL_WASM),
+    onDeployed: ({ name, canisterId, action }) => process.stderr.write(`${name}: ${canisterId} (${action})\n`),
+  });
 
   const dir = await modelDir(paths);
-  step(`Uploading the model from ${path.relative(REPO_ROOT, dir)}`);
-  await uploadModelWithAgent({ agent, canisterId, dir });
+  for (const { name, canisterId } of fleet) {
+    step(`Uploading the model from ${path.relative(REPO_ROOT, dir)} to ${name}`);
+    await uploadModelWithAgent({ agent, canisterId, dir });
+  }
 
   const page = serveDir ? `${url}/` : null;
-  process.stdout.write(`\n${page ? `Chat: ${page}` : `No chat page (frontend-canister/ is missing); the model canister ${canisterId} answers at ${url}`}\n`
+  const ids = fleet.map(({ canisterId }) => canisterId).join(', ');
+  process.stdout.write(`\n${page ? `Chat: ${page}` : `No chat page (frontend-canister/ is missing); the model canister${fleet.length > 1 ? 's' : ''} ${ids} answer${fleet.length > 1 ? '' : 's'} at ${url}`}\n`
     + 'Stop the replica with: scripts/dev stop\n');
 }

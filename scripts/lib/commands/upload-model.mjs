@@ -1,9 +1,11 @@
-// scripts/upload-model: uploads config.json, tokenizer.json and model.safetensors and sets the model up.
+// scripts/upload-model: uploads config.json, tokenizer.json and model.safetensors to each canister of the fleet
+// (or the ones named) and sets the model up.
 
 import path from 'node:path';
 import { commandExists, resolveCanisterId } from '../canister-ids.mjs';
 import { parseFlags, positiveInteger } from '../cli.mjs';
 import { dfxUploader } from '../dfx.mjs';
+import { resolveFleet } from '../fleet.mjs';
 import { loadIcpIdentity } from '../icp-cli.mjs';
 import { loadPemIdentity, resolveIdentity } from '../identity.mjs';
 import { createModelActor } from '../model-canister.mjs';
@@ -12,7 +14,7 @@ import { createAgent, resolveNetwork } from '../network.mjs';
 import { REPO_ROOT } from '../paths.mjs';
 import { DEFAULT_CONCURRENCY, MAX_CHUNK_SIZE } from '../upload.mjs';
 
-const USAGE = `usage: scripts/upload-model [--network local|ic|URL] [--canister model|ID] [--dir lib/model]
+const USAGE = `usage: scripts/upload-model [--network local|ic|URL] [--canister model|ID ...] [--dir lib/model]
                            [--identity DFX_IDENTITY | --identity-pem FILE | --icp-identity NAME]
                            [--environment ICP_ENVIRONMENT] [--uploader auto|agent|append|dfx]
                            [--concurrency N] [--chunk-size BYTES]
@@ -24,6 +26,8 @@ files already complete are skipped. Ctrl-C stops after the chunk in flight; run 
                     --concurrency calls in flight (default ${DEFAULT_CONCURRENCY}); a rerun sends only the chunks the
                     canister lacks (missing_*_chunks), then finish_*_upload checks them and computes the SHA-256
   --uploader append the original sequential append_* on @icp-sdk/core, --chunk-size (default ${MAX_CHUNK_SIZE})
+  --canister        the canister (repeat it for several); by default every canister of the fleet, one after
+                    the other: model, model_1, model_2, … as far as the deployment records know them
   --uploader dfx    ic-file-uploader + dfx canister call (auto: when both are on PATH and the canister is
                     not on the project's local replica; otherwise auto means agent)
   --identity NAME   a dfx identity (default: the project identity for the project's replica, else dfx's selected one)
@@ -51,7 +55,7 @@ export async function main(argv) {
     usage: USAGE,
     options: {
       network: { type: 'string', default: 'local' },
-      canister: { type: 'string', default: 'model' },
+      canister: { type: 'string', multiple: true },
       dir: { type: 'string', default: path.join(REPO_ROOT, 'lib', 'model') },
       identity: { type: 'string' },
       'identity-pem': { type: 'string' },
@@ -64,7 +68,10 @@ export async function main(argv) {
   });
   if (!['auto', 'agent', 'append', 'dfx'].includes(values.uploader)) throw new Error(`--uploader must be auto, agent, append or dfx\n${USAGE}`);
   const network = resolveNetwork(values.network);
-  const { canisterId, source } = resolveCanisterId(values.canister, network, { icpEnvironment: values.environment });
+  const lookup = { icpEnvironment: values.environment };
+  const targets = values.canister
+    ? values.canister.map((name) => ({ name, ...resolveCanisterId(name, network, lookup) }))
+    : resolveFleet(network, lookup);
   const dfxAvailable = commandExists('ic-file-uploader') && commandExists('dfx');
   const useDfx = values.uploader === 'dfx' || (values.uploader === 'auto' && dfxAvailable && !network.projectReplica);
   if (useDfx && !dfxAvailable) throw new Error('--uploader dfx needs ic-file-uploader and dfx on PATH');
@@ -77,7 +84,6 @@ export async function main(argv) {
   const chunkSize = values['chunk-size'] ? positiveInteger(values['chunk-size'], '--chunk-size') : MAX_CHUNK_SIZE;
   const concurrency = values.concurrency ? positiveInteger(values.concurrency, '--concurrency') : DEFAULT_CONCURRENCY;
   const dir = path.resolve(values.dir);
-  process.stderr.write(`Uploading ${dir} to ${values.canister} (${canisterId}, from ${source}) on ${network.url}\n`);
 
   const controller = new AbortController();
   process.once('SIGINT', () => {
@@ -86,17 +92,24 @@ export async function main(argv) {
     process.once('SIGINT', () => process.exit(130));
   });
 
+  let agent = null;
   if (useDfx) {
     process.stderr.write('Uploader: ic-file-uploader and dfx (the original sequence)\n');
-    const actor = await createModelActor(await createAgent(network), canisterId); // reads only: anonymous
-    await uploadModel({ actor, uploader: dfxUploader(values.canister, network), dir });
   } else {
     const { identity, source: identitySource } = chooseIdentity(values, network);
     const how = append ? 'agent, sequential appends' : `agent, ${concurrency} chunks in flight`;
     process.stderr.write(`Uploader: ${how}, signed by ${identity.getPrincipal().toText()} (${identitySource})\n`);
-    const agent = await createAgent(network, identity);
-    const options = append ? { mode: 'append', chunkSize: () => chunkSize } : { concurrency };
-    await uploadModelWithAgent({ agent, canisterId, dir, signal: controller.signal, ...options });
+    agent = await createAgent(network, identity);
   }
-  process.stderr.write('Model and tokenizer are set up.\n');
+  for (const { name, canisterId, source } of targets) {
+    process.stderr.write(`\nUploading ${dir} to ${name} (${canisterId}, from ${source}) on ${network.url}\n`);
+    if (useDfx) {
+      const actor = await createModelActor(await createAgent(network), canisterId); // reads only: anonymous
+      await uploadModel({ actor, uploader: dfxUploader(name, network), dir });
+    } else {
+      const options = append ? { mode: 'append', chunkSize: () => chunkSize } : { concurrency };
+      await uploadModelWithAgent({ agent, canisterId, dir, signal: controller.signal, ...options });
+    }
+  }
+  process.stderr.write(`Model and tokenizer are set up on ${targets.length === 1 ? targets[0].name : `all ${targets.length} canisters`}.\n`);
 }

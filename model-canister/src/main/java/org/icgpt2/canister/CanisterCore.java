@@ -7,6 +7,7 @@ import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.icgpt2.canister.ModelInterface.Encoding;
 import org.icgpt2.canister.ModelInterface.InferenceRecord;
+import org.icgpt2.canister.ModelInterface.Load;
 import org.icgpt2.canister.ModelInterface.ModelInfo;
 import org.icgpt2.canister.ModelInterface.Precision;
 import org.icgpt2.canister.ModelInterface.SamplingSettings;
@@ -197,6 +198,11 @@ final class CanisterCore {
                 loaded ? service.model().weights().screenBytes() : 0L, storage.size() * StableStorage.PAGE_SIZE,
                 service.conversationCount(), service.conversationCapacity(),
                 service.setupInstructions(), service.lastCallInstructions(), service.lastCallTokens());
+    }
+
+    Load load() {
+        return new Load(service.activeTurns(), service.conversationCount(), service.conversationCapacity(),
+                service.lastCallInstructions());
     }
 
     private ModelInfo modelInfo() {

@@ -52,6 +52,17 @@ final class Conversations {
         return n;
     }
 
+    /** Conversations whose turn is still under way (started, not finished). */
+    int activeTurns() {
+        int active = 0;
+        for (Conversation c : open) {
+            if (c.turn != null && !c.turn.finished()) {
+                active++;
+            }
+        }
+        return active;
+    }
+
     /** The caller's conversation {@code id}, or null: other callers' conversations are invisible. */
     Conversation find(long id, byte[] caller, long now) {
         for (Conversation c : open) {

@@ -29,7 +29,7 @@ final class ModelCanister implements ModelInterface {
             case ADD_AUTHORIZED_PRINCIPAL, REMOVE_AUTHORIZED_PRINCIPAL, SET_USAGE_POLICY -> Guard.CONTROLLER;
             case SAFETENSORS_BYTES_LENGTH, CONFIG_BYTES_LENGTH, TOKENIZER_BYTES_LENGTH, IS_PRINCIPAL_AUTHORIZED,
                  MISSING_SAFETENSORS_CHUNKS, MISSING_CONFIG_CHUNKS, MISSING_TOKENIZER_CHUNKS,
-                 GET_USAGE_POLICY, USAGE, TOKENIZE, DECODE, INFERENCE, GENERATE, STATUS, START_TURN, CONTINUE_TURN,
+                 GET_USAGE_POLICY, USAGE, TOKENIZE, DECODE, INFERENCE, GENERATE, STATUS, LOAD, START_TURN, CONTINUE_TURN,
                  END_SESSION -> Guard.ANY_CALLER;
         };
     }
@@ -243,6 +243,11 @@ final class ModelCanister implements ModelInterface {
     @Override
     public Status status() {
         return core.status();
+    }
+
+    @Override
+    public Load load() {
+        return core.load();
     }
 
     // ---- tokenizer and generation ----

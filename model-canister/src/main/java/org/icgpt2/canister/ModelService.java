@@ -189,6 +189,10 @@ final class ModelService {
         return conversations == null ? 0 : conversations.capacity();
     }
 
+    int activeTurns() {
+        return conversations == null ? 0 : conversations.activeTurns();
+    }
+
     // ---- tokenizer ----
 
     int[] tokenize(String text) {

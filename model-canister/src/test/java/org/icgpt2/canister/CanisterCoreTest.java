@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import org.icgpt2.canister.ModelInterface.Load;
 import org.icgpt2.canister.ModelInterface.ModelInfo;
 import org.icgpt2.canister.ModelInterface.Precision;
 import org.icgpt2.canister.ModelInterface.SamplingSettings;
@@ -437,5 +438,36 @@ class CanisterCoreTest {
         assertEquals("[2, 2]", Arrays.toString(new long[] {
             canister.core.finishUpload(File.CONFIG, 2).totalBytes(), canister.core.status().configBytes()}));
         uploads.append(File.SAFETENSORS, new byte[] {5}); // the other files are unaffected
+    }
+
+    @Test
+    void loadCountsTheTurnsUnderWayAndTheSessions() {
+        JvmCanister canister = new JvmCanister().uploaded();
+        // Every read of the instruction counter spends 100 M, so a turn with a 1 B budget needs several calls.
+        AtomicLong instructions = new AtomicLong();
+        canister.core = new CanisterCore(canister.storage, new JavaKernels(), () -> instructions.addAndGet(100_000_000L),
+                () -> 42, p -> Arrays.equals(p, CONTROLLER));
+        assertEquals(new Load(0, 0, 0, 0), canister.core.load(), "before set-up");
+        canister.core.setupModel(Precision.F32);
+        canister.core.setupTokenizer();
+
+        TurnRequest request = new TurnRequest(null, "hello there", null, new SamplingSettings(8, 0, 0, 1, 0, 1_000_000_000L));
+        TurnProgress first = canister.core.startTurn(STRANGER, request);
+        assertFalse(first.done(), "the budget should cut the turn");
+        Load running = canister.core.load();
+        assertEquals(1, running.activeTurns());
+        assertEquals(1, running.sessions());
+        assertEquals(canister.core.status().maxSessions(), running.maxSessions());
+        assertEquals(canister.core.status().lastCallInstructions(), running.lastCallInstructions());
+        assertTrue(running.lastCallInstructions() > 0);
+
+        canister.core.startTurn(CONTROLLER, request);
+        assertEquals(2, canister.core.load().activeTurns());
+        TurnProgress progress = first;
+        while (!progress.done()) {
+            progress = canister.core.continueTurn(STRANGER, progress.sessionId());
+        }
+        assertEquals(1, canister.core.load().activeTurns(), "the finished turn no longer counts");
+        assertEquals(2, canister.core.load().sessions());
     }
 }

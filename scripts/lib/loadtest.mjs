@@ -1,0 +1,197 @@
+// scripts/loadtest's parts that do not need a replica: the statistics of a run (time to first token, tokens per
+// second, fairness), its report, which failed calls move a conversation to another canister, and one simulated
+// user (a conversation of several turns with think time, kept on its canister, moved and replayed when that
+// canister is stopped or refuses it).
+
+/** Percentile `p` (0..100) of `values`, interpolated linearly between the closest ranks (numpy's default). */
+export function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+}
+
+/** Jain's fairness index (Σx)² / (n·Σx²): 1 when all users get the same, 1/n when one user gets everything. */
+export function jainIndex(values) {
+  if (values.length === 0) return null;
+  const sum = values.reduce((a, b) => a + b, 0);
+  const squares = values.reduce((a, b) => a + b * b, 0);
+  return squares === 0 ? 1 : (sum * sum) / (values.length * squares);
+}
+
+/**
+ * The run's figures from the users' records (see simulateUser): time to first token over all turns (median, p95,
+ * seconds), total tokens per second over the run's span (first call sent to last answer), each user's tokens per
+ * second while it waited for answers (think time excluded) and Jain's index over them, and the calls that failed.
+ */
+export function summarizeLoad(users) {
+  const turns = users.flatMap((u) => u.turns);
+  const ttfts = turns.filter((t) => t.firstTokenAt !== null).map((t) => t.firstTokenAt - t.sentAt);
+  const tokens = turns.reduce((sum, t) => sum + t.tokens, 0);
+  const start = Math.min(...turns.map((t) => t.sentAt));
+  const end = Math.max(...turns.map((t) => t.doneAt));
+  const perUser = users.map((u) => {
+    const waited = u.turns.reduce((sum, t) => sum + (t.doneAt - t.sentAt), 0);
+    return waited > 0 ? u.turns.reduce((sum, t) => sum + t.tokens, 0) / waited : 0;
+  });
+  const count = (key) => users.reduce((sum, u) => sum + u[key], 0);
+  return {
+    users: users.length,
+    turns: turns.length,
+    tokens,
+    seconds: turns.length ? end - start : 0,
+    tokensPerSecond: turns.length && end > start ? tokens / (end - start) : 0,
+    ttftMedian: percentile(ttfts, 50),
+    ttftP95: percentile(ttfts, 95),
+    userTokensPerSecond: perUser,
+    fairness: jainIndex(perUser),
+    moves: count('moves'),
+    refused: count('refused'),
+    failed: count('failed'),
+    lostConversations: users.filter((u) => u.lost).length,
+  };
+}
+
+const fixed = (value, digits) => (value === null ? '—' : value.toFixed(digits));
+
+/** A Markdown table of summaries, one row per run ({ label, summary }). */
+export function formatLoadTable(rows) {
+  const header = '| Run | Turns | Tokens | Seconds | Tokens/s | TTFT median (s) | TTFT p95 (s) | Fairness (Jain) | Moved | Refused | Failed | Lost conversations |';
+  const lines = rows.map(({ label, summary: s }) => `| ${label} | ${s.turns} | ${s.tokens} | ${fixed(s.seconds, 1)} | ${fixed(s.tokensPerSecond, 2)} `
+    + `| ${fixed(s.ttftMedian, 1)} | ${fixed(s.ttftP95, 1)} | ${fixed(s.fairness, 3)} | ${s.moves} | ${s.refused} | ${s.failed} | ${s.lostConversations} |`);
+  return [header, `|${'---|'.repeat(12)}`, ...lines].join('\n');
+}
+
+/** IC error codes of a canister that cannot run messages now: stopped, stopping, no module (mid-reinstall), frozen. */
+const UNAVAILABLE_ERROR_CODES = new Set(['IC0508', 'IC0509', 'IC0537', 'IC0207']);
+const UNAVAILABLE_TEXT = /is stopped|is stopping|contains no Wasm module|out of cycles/i;
+
+/** An `Err` reply of the canister. */
+export class CanisterErr extends Error {}
+
+/**
+ * Why a failed call should move its conversation to another canister ('stopped', 'quota', 'busy'), or null.
+ * The same rules as the page's frontend-canister/src/fleet.ts (failoverReason), on the agent's errors as the
+ * scripts see them (duck-typed: the reject's code carries rejectMessage and rejectErrorCode).
+ */
+export function failoverReason(error) {
+  const refusal = (text) => (/^quota\b|\bquota:/i.test(text) ? 'quota' : /^busy\b/i.test(text) ? 'busy' : null);
+  if (error instanceof CanisterErr) return refusal(error.message);
+  const code = error?.cause?.code ?? error?.code;
+  if (code && typeof code.rejectMessage === 'string') {
+    if (UNAVAILABLE_ERROR_CODES.has(code.rejectErrorCode) || UNAVAILABLE_TEXT.test(code.rejectMessage)) return 'stopped';
+    return refusal(code.rejectMessage);
+  }
+  return null;
+}
+
+/**
+ * One turn on one canister as the chat page runs it: start_turn, then continue_turn with one call kept queued
+ * behind the running one. Returns { sessionId, sentAt, firstTokenAt, doneAt, tokenIds } in `clock` seconds.
+ */
+export async function runTurn(actor, { sessionId, promptIds, settings, clock }) {
+  const sentAt = clock();
+  let firstTokenAt = null;
+  let done = false;
+  const tokenIds = [];
+  const take = (result, method) => {
+    if (done) return null; // a continue_turn queued behind the last call: nothing more to read
+    if ('Err' in result) throw new CanisterErr(`${method}: ${result.Err}`);
+    const progress = result.Ok;
+    if (progress.token_ids.length && firstTokenAt === null) firstTokenAt = clock();
+    tokenIds.push(...progress.token_ids);
+    done = progress.done;
+    return progress;
+  };
+  const first = take(await actor.start_turn({
+    session_id: sessionId === null ? [] : [sessionId], prompt: '', prompt_ids: [Uint32Array.from(promptIds)], settings,
+  }), 'start_turn');
+  const id = first.session_id;
+  const inFlight = new Set();
+  const send = () => {
+    const call = actor.continue_turn(id).then((result) => { inFlight.delete(call); take(result, 'continue_turn'); });
+    inFlight.add(call);
+  };
+  try {
+    while (!done) {
+      while (inFlight.size < 2) send();
+      await Promise.race(inFlight);
+    }
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+  return { sessionId: id, sentAt, firstTokenAt: firstTokenAt ?? clock(), doneAt: clock(), tokenIds };
+}
+
+/**
+ * One simulated user: `turns` turns of one conversation, `promptIds(turn)` each, with `think` seconds before each
+ * (the first one staggers the users' arrivals). The conversation starts on `pick()`'s canister and stays there; a
+ * call refused for a reason failoverReason names moves it to `pick(exclude)`'s canister, where the whole
+ * conversation so far (its token ids) is replayed into a new session. Returns the user's record for summarizeLoad.
+ */
+export async function simulateUser({ pick, turns, promptIds, settings, think, clock, sleepUntil, maxMoves = 8 }) {
+  const record = { turns: [], moves: 0, refused: 0, failed: 0, lost: false, canisters: [] };
+  let member = null;
+  let sessionId = null;
+  let context = []; // every token id of the conversation, to replay it elsewhere
+  for (let turn = 0; turn < turns && !record.lost; turn++) {
+    await sleepUntil(clock() + think(turn));
+    const prompt = promptIds(turn);
+    const tried = new Set();
+    let replay = false;
+    for (;;) {
+      member ??= await pick(tried);
+      if (!record.canisters.includes(member.name)) record.canisters.push(member.name);
+      try {
+        const result = await runTurn(member.actor, {
+          sessionId: replay ? null : sessionId, promptIds: replay ? [...context, ...prompt] : prompt, settings, clock,
+        });
+        sessionId = result.sessionId;
+        context = [...context, ...prompt, ...result.tokenIds];
+        record.turns.push({ sentAt: result.sentAt, firstTokenAt: result.firstTokenAt, doneAt: result.doneAt, tokens: result.tokenIds.length });
+        break;
+      } catch (error) {
+        const reason = failoverReason(error);
+        if (reason === 'quota' || reason === 'busy') record.refused++;
+        else record.failed++;
+        tried.add(member.canisterId);
+        if (reason === null || record.moves >= maxMoves) {
+          record.lost = true;
+          record.error = error.message;
+          break;
+        }
+        try {
+          member = await pick(tried);
+        } catch (e) {
+          record.lost = true;
+          record.error = `${error.message}; and no other canister: ${e.message}`;
+          break;
+        }
+        record.moves++;
+        replay = true;
+      }
+    }
+  }
+  return record;
+}
+
+/**
+ * The least busy of `members` ({ name, canisterId, actor }) outside `exclude` (canister ids): fewest active turns,
+ * then fewest sessions, ties at random; members whose `loadOf` fails (stopped) are skipped.
+ */
+export async function leastBusy(members, loadOf, exclude = new Set(), random = Math.random) {
+  const candidates = members.filter((m) => !exclude.has(m.canisterId));
+  const probed = await Promise.all(candidates.map(async (member) => {
+    try {
+      return { member, load: await loadOf(member), tieBreak: random() };
+    } catch {
+      return null;
+    }
+  }));
+  const answered = probed.filter(Boolean);
+  if (answered.length === 0) throw new Error('no canister of the fleet answers');
+  answered.sort((a, b) => a.load.activeTurns - b.load.activeTurns || a.load.sessions - b.load.sessions || a.tieBreak - b.tieBreak);
+  return answered[0].member;
+}

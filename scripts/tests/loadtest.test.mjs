@@ -1,0 +1,190 @@
+// scripts/loadtest's arithmetic (percentiles, Jain's index, the run's summary and table) and its users' protocol
+// (one queued continue_turn, failover with replay) against fake canisters.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  CanisterErr, failoverReason, formatLoadTable, jainIndex, leastBusy, percentile, runTurn, simulateUser, summarizeLoad,
+} from '../lib/loadtest.mjs';
+
+test('percentile interpolates between ranks as numpy.percentile does', () => {
+  // numpy.percentile([1, 2, 3, 4], [50, 95]) == [2.5, 3.85]; numpy.percentile([7, 1, 3], 50) == 3
+  assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
+  assert.ok(Math.abs(percentile([4, 3, 2, 1], 95) - 3.85) < 1e-12);
+  assert.equal(percentile([7, 1, 3], 50), 3);
+  assert.equal(percentile([7, 1, 3], 100), 7);
+  assert.equal(percentile([7, 1, 3], 0), 1);
+  assert.equal(percentile([], 50), null);
+});
+
+test("Jain's index: 1 for equal shares, 1/n when one user gets all", () => {
+  assert.equal(jainIndex([2, 2, 2, 2]), 1);
+  assert.equal(jainIndex([5, 0, 0, 0]), 0.25);
+  assert.ok(Math.abs(jainIndex([1, 2]) - 0.9) < 1e-12); // (1 + 2)² / (2 · (1 + 4))
+  assert.equal(jainIndex([0, 0]), 1);
+});
+
+const turn = (sentAt, firstTokenAt, doneAt, tokens) => ({ sentAt, firstTokenAt, doneAt, tokens });
+const user = (turns, extra = {}) => ({ turns, moves: 0, refused: 0, failed: 0, lost: false, canisters: ['model'], ...extra });
+
+test('summarizeLoad: TTFT over all turns, tokens over the span, per-user rates without think time', () => {
+  const summary = summarizeLoad([
+    user([turn(10, 14, 20, 30), turn(30, 33, 40, 30)]), // 60 tokens in 20 s waited: 3 tokens/s
+    user([turn(12, 20, 42, 30)], { moves: 1, failed: 1 }), // 30 tokens in 30 s: 1 token/s
+  ]);
+  assert.equal(summary.turns, 3);
+  assert.equal(summary.tokens, 90);
+  assert.equal(summary.seconds, 32); // 10 → 42
+  assert.equal(summary.tokensPerSecond, 90 / 32);
+  assert.equal(summary.ttftMedian, 4); // TTFTs 4, 3, 8
+  assert.ok(Math.abs(summary.ttftP95 - 7.6) < 1e-12); // rank 1.9 between 4 and 8
+  assert.deepEqual(summary.userTokensPerSecond, [3, 1]);
+  assert.ok(Math.abs(summary.fairness - 0.8) < 1e-12); // 16 / (2 · 10)
+  assert.equal(summary.moves, 1);
+  assert.equal(summary.failed, 1);
+  assert.equal(summary.lostConversations, 0);
+
+  const table = formatLoadTable([{ label: 'N = 1, K = 2', summary }]).split('\n');
+  assert.equal(table.length, 3);
+  assert.equal(table[0].split('|').length, table[1].split('|').length);
+  assert.equal(table[2], '| N = 1, K = 2 | 3 | 90 | 32.0 | 2.81 | 4.0 | 7.6 | 0.800 | 1 | 0 | 1 | 0 |');
+});
+
+const reject = (rejectErrorCode, rejectMessage) => Object.assign(new Error(rejectMessage), { cause: { code: { rejectCode: 5, rejectMessage, rejectErrorCode } } });
+
+test('failoverReason moves off stopped, stopping, uninstalled and frozen canisters and on quota or busy refusals only', () => {
+  assert.equal(failoverReason(reject('IC0508', 'Canister x is stopped and therefore does not have a CallContextManager')), 'stopped');
+  assert.equal(failoverReason(reject('IC0509', 'Canister x is stopping')), 'stopped');
+  assert.equal(failoverReason(reject('IC0537', 'the canister contains no Wasm module')), 'stopped');
+  assert.equal(failoverReason(new CanisterErr('quota: this hour is spent')), 'quota');
+  assert.equal(failoverReason(new CanisterErr('busy: all 13 sessions are in use')), 'busy');
+  assert.equal(failoverReason(reject('IC0502', 'Canister trapped')), null);
+  assert.equal(failoverReason(new CanisterErr('unknown session 3')), null);
+  assert.equal(failoverReason(new Error('fetch failed')), null);
+});
+
+/**
+ * A fake canister: each turn yields `perCall` tokens per call until `maxNewTokens`; `failWhen(method)` may return
+ * an error to throw. Records every call.
+ */
+function fakeCanister({ perCall = 2, failWhen = () => null } = {}) {
+  const calls = [];
+  const sessions = new Map();
+  let nextSession = 1n;
+  let nextToken = 100;
+  const step = (id) => {
+    const s = sessions.get(id);
+    if (s.generated >= s.max) return { Ok: { session_id: id, token_ids: [], done: true } };
+    const n = Math.min(perCall, s.max - s.generated);
+    s.generated += n;
+    return { Ok: { session_id: id, token_ids: Array.from({ length: n }, () => nextToken++), done: s.generated === s.max } };
+  };
+  return {
+    calls,
+    async start_turn(request) {
+      calls.push(['start_turn', request]);
+      const error = failWhen('start_turn');
+      if (error) throw error;
+      const id = request.session_id[0] ?? nextSession++;
+      sessions.set(id, { generated: 0, max: request.settings.max_new_tokens });
+      return { Ok: { session_id: id, token_ids: [], done: false } }; // the first call only reads the prompt
+    },
+    async continue_turn(id) {
+      calls.push(['continue_turn', id]);
+      const error = failWhen('continue_turn');
+      if (error) throw error;
+      await new Promise((resolve) => setImmediate(resolve));
+      return step(id);
+    },
+  };
+}
+
+test('runTurn keeps one continue_turn queued, times the first token, and ignores the call queued after done', async () => {
+  const canister = fakeCanister({ perCall: 2 });
+  let now = 0;
+  const clock = () => now++;
+  const result = await runTurn(canister, { sessionId: null, promptIds: [1, 2, 3], settings: { max_new_tokens: 5 }, clock });
+  assert.deepEqual(result.tokenIds, [100, 101, 102, 103, 104]);
+  assert.equal(result.sentAt, 0);
+  assert.equal(result.firstTokenAt, 1); // the second reply (the first continue_turn) carries the first tokens
+  const continues = canister.calls.filter(([m]) => m === 'continue_turn').length;
+  assert.equal(continues, 4); // 3 that generate (2 + 2 + 1) and one queued behind the last
+  assert.deepEqual(Array.from(canister.calls[0][1].prompt_ids[0]), [1, 2, 3]);
+});
+
+test('runTurn throws an Err reply as CanisterErr', async () => {
+  const canister = { start_turn: async () => ({ Err: 'quota: spent' }) };
+  await assert.rejects(runTurn(canister, { sessionId: null, promptIds: [1], settings: {}, clock: () => 0 }), CanisterErr);
+});
+
+test('simulateUser moves a conversation off a stopped canister and replays it there into a new session', async () => {
+  let stopped = false;
+  const a = fakeCanister({ perCall: 3, failWhen: () => (stopped ? reject('IC0508', 'Canister a is stopped') : null) });
+  const b = fakeCanister({ perCall: 3 });
+  const members = [{ name: 'model', canisterId: 'a', actor: a }, { name: 'model_1', canisterId: 'b', actor: b }];
+  const picks = [];
+  let time = 0;
+  const record = await simulateUser({
+    pick: async (exclude) => {
+      picks.push([...exclude]);
+      return members.find((m) => !exclude.has(m.canisterId));
+    },
+    turns: 3,
+    promptIds: (t) => [10 + t, 20 + t],
+    settings: { max_new_tokens: 3 },
+    think: (t) => {
+      if (t === 2) stopped = true; // the canister stops between the second and the third turn
+      return 1;
+    },
+    clock: () => time,
+    sleepUntil: async (at) => { time = at; },
+  });
+  assert.equal(record.turns.length, 3);
+  assert.equal(record.lost, false);
+  assert.equal(record.moves, 1);
+  assert.equal(record.failed, 1);
+  assert.deepEqual(record.canisters, ['model', 'model_1']);
+  assert.deepEqual(picks, [[], ['a']]);
+  // Turn 2 followed up in turn 1's session on a; the replay on b is a new session with the whole conversation.
+  const starts = (c) => c.calls.filter(([m]) => m === 'start_turn').map(([, r]) => ({ session: r.session_id, ids: Array.from(r.prompt_ids[0]) }));
+  const onA = starts(a);
+  assert.deepEqual(onA[1], { session: [1n], ids: [11, 21] });
+  const answers = [[100, 101, 102], [103, 104, 105]];
+  assert.deepEqual(starts(b), [{ session: [], ids: [10, 20, ...answers[0], 11, 21, ...answers[1], 12, 22] }]);
+});
+
+test('simulateUser counts a conversation lost when every canister refuses it', async () => {
+  const refusing = () => fakeCanister({ failWhen: () => new CanisterErr('start_turn: quota: spent') });
+  const members = [{ name: 'model', canisterId: 'a', actor: refusing() }, { name: 'model_1', canisterId: 'b', actor: refusing() }];
+  const record = await simulateUser({
+    pick: (exclude) => leastBusy(members, async () => ({ activeTurns: 0, sessions: 0 }), exclude),
+    turns: 2, promptIds: () => [1], settings: { max_new_tokens: 2 }, think: () => 0, clock: () => 0, sleepUntil: async () => {},
+  });
+  assert.equal(record.lost, true);
+  assert.equal(record.refused, 2);
+  assert.equal(record.turns.length, 0);
+});
+
+test('leastBusy: fewest active turns, then sessions; a canister that does not answer is skipped', async () => {
+  const members = ['a', 'b', 'c', 'd'].map((canisterId) => ({ canisterId }));
+  const loads = { a: { activeTurns: 1, sessions: 0 }, b: { activeTurns: 0, sessions: 5 }, c: { activeTurns: 0, sessions: 2 }, d: null };
+  const loadOf = async ({ canisterId }) => {
+    if (!loads[canisterId]) throw new Error('stopped');
+    return loads[canisterId];
+  };
+  assert.equal((await leastBusy(members, loadOf)).canisterId, 'c');
+  assert.equal((await leastBusy(members, loadOf, new Set(['c']))).canisterId, 'b');
+  await assert.rejects(leastBusy(members, loadOf, new Set(['a', 'b', 'c'])), /no canister of the fleet answers/);
+});
+
+test('scripts/loadtest rejects bad flags before starting anything', () => {
+  const script = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'loadtest');
+  for (const [args, message] of [[['--stop-at', '5'], /--stop-at needs --replicas 2/], [['--shape', 'huge'], /--shape must be one of/], [['--replicas', '99'], /replicas must be 1\.\.32/]]) {
+    const { status, stderr } = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
+    assert.equal(status, 1, args.join(' '));
+    assert.match(stderr, message);
+  }
+});
