@@ -446,13 +446,13 @@ class CanisterCoreTest {
         // Every read of the instruction counter spends 100 M, so a turn with a 1 B budget needs several calls.
         AtomicLong instructions = new AtomicLong();
         canister.core = new CanisterCore(canister.storage, new JavaKernels(), () -> instructions.addAndGet(100_000_000L),
-                () -> 42, p -> Arrays.equals(p, CONTROLLER));
+                () -> 42, p -> Arrays.equals(p, CONTROLLER), () -> Runtime.getRuntime().maxMemory(), new byte[]{42});
         assertEquals(new Load(0, 0, 0, 0), canister.core.load(), "before set-up");
         canister.core.setupModel(Precision.F32);
         canister.core.setupTokenizer();
 
         TurnRequest request = new TurnRequest(null, "hello there", null, new SamplingSettings(8, 0, 0, 1, 0, 1_000_000_000L));
-        TurnProgress first = canister.core.startTurn(STRANGER, request);
+        TurnProgress first = canister.core.startTurn(STRANGER, 0, request);
         assertFalse(first.done(), "the budget should cut the turn");
         Load running = canister.core.load();
         assertEquals(1, running.activeTurns());
@@ -461,11 +461,11 @@ class CanisterCoreTest {
         assertEquals(canister.core.status().lastCallInstructions(), running.lastCallInstructions());
         assertTrue(running.lastCallInstructions() > 0);
 
-        canister.core.startTurn(CONTROLLER, request);
+        canister.core.startTurn(CONTROLLER, 0, request);
         assertEquals(2, canister.core.load().activeTurns());
         TurnProgress progress = first;
         while (!progress.done()) {
-            progress = canister.core.continueTurn(STRANGER, progress.sessionId());
+            progress = canister.core.continueTurn(STRANGER, 0, progress.sessionId());
         }
         assertEquals(1, canister.core.load().activeTurns(), "the finished turn no longer counts");
         assertEquals(2, canister.core.load().sessions());
