@@ -33,7 +33,11 @@ final class ModelService {
     static final int PROMPT_BATCH = 16;
     /** Heap left to conversations' KV caches after the weights (TeaVM's heap ends near 1.9 GiB). */
     private static final long CACHE_HEAP_BYTES = 1100L << 20;
-    private static final int MAX_CONVERSATIONS = 16;
+    /**
+     * Bounds the bookkeeping of a small model's many cheap sessions; GPT-2 small's 75 MB caches stop at 13 first.
+     * Sessions are evicted only when idle, so the bound must hold a busy hour's users, not a handful.
+     */
+    private static final int MAX_CONVERSATIONS = 256;
     /** Candid header, settings and the other arguments of a generating call, besides its prompt. */
     private static final long ARGUMENT_OVERHEAD_BYTES = 1024;
     /** Heap kept free for what a call allocates and drops (a 2 MiB prompt's text and code points, Candid buffers). */
