@@ -218,6 +218,8 @@ const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-cor
 export async function axeViolations(page) {
   // evaluate() runs outside the page's CSP, which forbids injected scripts.
   await page.evaluate(axeSource);
+  // Colours read mid-transition (a theme just switched: backgrounds fade over 0.15 s) would be neither theme's.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((animation) => animation.finished)));
   const { violations } = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
   return violations.flatMap((v) => v.nodes.map((node) => `${v.impact} ${v.id}: ${node.target.join(' ')}`));
 }
