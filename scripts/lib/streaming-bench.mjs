@@ -3,7 +3,7 @@
 // fewest-calls way of calling the canister (every call at the 36 B maximum, the next one sent when a reply arrives)
 // and for its adaptive budgets (no call_budget; the client keeps one continue_turn queued behind the running call).
 
-import { B } from './bench.mjs';
+import { B, replaceSection } from './bench.mjs';
 
 /** The fewest-calls mode's budget: the canister's maximum per call (ModelService.MAX_CALL_BUDGET). */
 export const FEWEST_CALLS_BUDGET = 36 * B;
@@ -176,16 +176,5 @@ export const STREAMING_HEADING = '## Streaming under the IC\'s mainnet timing (s
 
 /** `document` with its streaming section replaced by `section` (or `section` appended). */
 export function withStreamingSection(document, section) {
-  const start = document.indexOf(STREAMING_HEADING);
-  if (start < 0) return `${document.trimEnd()}\n\n${section}`;
-  const next = document.indexOf('\n## ', start + STREAMING_HEADING.length);
-  return `${document.slice(0, start)}${section}${next < 0 ? '' : `\n${document.slice(next + 1)}`}`;
-}
-
-/** The streaming section of `document`, or null. */
-export function streamingSectionOf(document) {
-  const start = document.indexOf(STREAMING_HEADING);
-  if (start < 0) return null;
-  const next = document.indexOf('\n## ', start + STREAMING_HEADING.length);
-  return `${document.slice(start, next < 0 ? undefined : next).trimEnd()}\n`;
+  return replaceSection(document, STREAMING_HEADING, section);
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  MODES, runTurn, streamingPromptIds, streamingSectionOf, STREAMING_HEADING, summarize, withReplicaTimes, withStreamingSection,
+  MODES, runTurn, streamingPromptIds, STREAMING_HEADING, summarize, withReplicaTimes, withStreamingSection,
 } from '../lib/streaming-bench.mjs';
+import { sectionOf } from '../lib/bench.mjs';
 
 const [fewest, adaptive] = MODES;
 
@@ -81,6 +82,6 @@ test('the streaming section is replaced in place, appended when absent, and foun
   assert.equal(appended, `# Bench\n\n## Table\n\nrows\n\n${section}`);
   const withNext = `# Bench\n\n${STREAMING_HEADING}\n\nold\n\n## Later\n\nkept\n`;
   assert.equal(withStreamingSection(withNext, section), `# Bench\n\n${section}\n## Later\n\nkept\n`);
-  assert.equal(streamingSectionOf(appended), section);
-  assert.equal(streamingSectionOf('# Bench\n'), null);
+  assert.equal(sectionOf(appended, STREAMING_HEADING), section);
+  assert.equal(sectionOf('# Bench\n', STREAMING_HEADING), null);
 });
