@@ -33,6 +33,19 @@ export function unwrap(result, what) {
   return result.Ok;
 }
 
+/** The largest hourly instruction budget the canister's usage policy takes (its nat64s stay below 2^63). */
+const UNCAPPED = 2n ** 63n - 1n;
+
+/**
+ * Lifts the canister's hourly instruction budgets (as a controller): a benchmark spends more in an hour than the
+ * default policy lets one caller (docs/security.md).
+ */
+export async function liftHourlyBudgets(actor) {
+  const policy = await actor.get_usage_policy();
+  unwrap(await actor.set_usage_policy({ ...policy, per_caller_instructions_per_hour: UNCAPPED,
+    total_instructions_per_hour: UNCAPPED }), 'set_usage_policy');
+}
+
 /**
  * What the canister holds of each file: { status, files: { [key]: { bytes, sha256 } } }. The sha256 (hex) comes
  * from `status`; a canister without it reports lengths only (sha256 null, status null).

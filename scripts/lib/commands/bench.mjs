@@ -12,7 +12,7 @@ import { parseFlags } from '../cli.mjs';
 import { deployCanister } from '../deploy.mjs';
 import { describeError } from '../errors.mjs';
 import { importLocalReplica } from '../local-replica.mjs';
-import { createModelActor, unwrap } from '../model-canister.mjs';
+import { createModelActor, liftHourlyBudgets, unwrap } from '../model-canister.mjs';
 import { uploadModelWithAgent } from '../model-upload.mjs';
 import { createAgent } from '../network.mjs';
 import { MODEL_WASM, REPO_ROOT, statePaths } from '../paths.mjs';
@@ -242,6 +242,7 @@ async function streamingBenchmark({ values, wasm, started, say }) {
     // The set-up does not count: IC timing from here on.
     local.replica.setIcTiming(icTiming);
     const model = await createModelActor(agent, canisterId);
+    await liftHourlyBudgets(model);
     const parameters = Number((await model.status()).model[0].parameters);
     say('A status query during a 36 B update...');
     const queryMs = await queryDuringLongUpdate({ local, url: local.url, canisterId });
@@ -321,6 +322,7 @@ export async function main(argv) {
     say(`Installed model.wasm as ${canisterId} on a fresh local replica (${local.url})`);
     await uploadModelWithAgent({ agent, canisterId, dir: modelDir });
     const model = await createModelActor(agent, canisterId);
+    await liftHourlyBudgets(model);
     let setupModel = lastMessage(local.replica, 'setup_model').instructions;
     if (values.precision === 'int8') {
       unwrap(await model.setup_model_with_precision({ Int8: null }), 'setup_model_with_precision');

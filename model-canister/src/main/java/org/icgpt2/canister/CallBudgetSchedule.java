@@ -30,15 +30,14 @@ final class CallBudgetSchedule {
     /**
      * The budget of call {@code callIndex} (0 = the turn's first call) of an adaptive turn.
      *
-     * @param promptTokensLeft   prompt tokens the turn has still to read
-     * @param promptTokenCost    estimated instructions per prompt token
+     * @param promptCost         estimated instructions of the prompt tokens the turn has still to read
      * @param generatedTokenCost estimated instructions per generated token
      * @param maxBudget          the most one call may spend
      */
-    static long budget(int callIndex, int promptTokensLeft, long promptTokenCost, long generatedTokenCost, long maxBudget) {
+    static long budget(int callIndex, long promptCost, long generatedTokenCost, long maxBudget) {
         long slices;
         if (callIndex == 0) {
-            long needed = (long) promptTokensLeft * promptTokenCost + FIRST_CALL_TOKENS * generatedTokenCost + REPLY_RESERVE;
+            long needed = promptCost + FIRST_CALL_TOKENS * generatedTokenCost + REPLY_RESERVE;
             slices = Math.max(1, (needed + SLICE_INSTRUCTIONS - 1) / SLICE_INSTRUCTIONS);
         } else if (callIndex == 1) {
             slices = 1;

@@ -64,8 +64,8 @@ final class ModelService {
     private ChatFormat chat;
     private Weights.Precision precision;
 
-    /** Measured cost of one prompt token and one generated token, updated after every step. */
-    private long promptTokenCost;
+    /** Measured cost of prompt batches and of one generated token, updated after every step. */
+    private PromptCost promptCost;
     private long generatedTokenCost;
 
     private long setupInstructions;
@@ -125,7 +125,7 @@ final class ModelService {
         conversations = new Conversations(capacity, () -> new KvCache(config), sessionIds);
         this.precision = precision;
         long parameters = loader.weights().parameterCount();
-        promptTokenCost = 3 * parameters;
+        promptCost = new PromptCost(PROMPT_BATCH, 3 * parameters);
         generatedTokenCost = 4 * parameters;
         setupInstructions = instructionCounter.getAsLong() - start;
     }
@@ -333,7 +333,7 @@ final class ModelService {
     private long nextCallBudget(Conversation c) {
         int call = c.calls++;
         return c.callBudget != CallBudgetSchedule.ADAPTIVE ? c.callBudget : CallBudgetSchedule.budget(call,
-                c.turn.promptTokensLeft(), promptTokenCost, generatedTokenCost, MAX_CALL_BUDGET);
+                promptCost.ofPrompt(c.turn.promptTokensLeft()), generatedTokenCost, MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {
@@ -351,8 +351,7 @@ final class ModelService {
         long start = instructionCounter.getAsLong();
         boolean progressed = false;
         while (session.promptTokensLeft() > 0) {
-            long left = limit - instructionCounter.getAsLong();
-            int batch = (int) Math.min(Math.min(session.promptTokensLeft(), PROMPT_BATCH), Math.max(0, left / promptTokenCost));
+            int batch = promptCost.largestBatchWithin(session.promptTokensLeft(), limit - instructionCounter.getAsLong());
             if (batch == 0) {
                 if (progressed) {
                     break;
@@ -361,7 +360,7 @@ final class ModelService {
             }
             long before = instructionCounter.getAsLong();
             session.ingest(state, batch);
-            promptTokenCost = nextEstimate((instructionCounter.getAsLong() - before) / batch);
+            promptCost.learn(batch, nextEstimate(instructionCounter.getAsLong() - before));
             progressed = true;
         }
         int[] newTokens = new int[16];
