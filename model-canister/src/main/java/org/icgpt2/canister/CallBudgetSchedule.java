@@ -9,8 +9,11 @@ package org.icgpt2.canister;
  * client learns the session id from the first reply, so nothing can wait behind the first call, and the second starts
  * a round or two after the first ends; a short second call keeps that gap within 4 rounds. Each later call gets
  * {@link #LATER_CALL_SLICES} slices: a client that keeps one call queued sees an update at least every that many
- * rounds, and the canister is never idle between calls. Every budget leaves {@link #REPLY_RESERVE} for the work after
- * the last budget check, so a call does not spill into one more slice.
+ * rounds, and the canister is never idle between calls. While other turns are under way it gets one slice instead:
+ * the canister runs its queue first in, first out, so a user who just pressed Send waits behind every call queued
+ * before theirs, and one-slice calls keep that wait to a round per call (calls kept queued still leave no idle round).
+ * Every budget leaves {@link #REPLY_RESERVE} for the work after the last budget check, so a call does not spill into
+ * one more slice.
  */
 final class CallBudgetSchedule {
     /** Marks a turn without an explicit budget (explicit budgets are never negative). */
@@ -19,6 +22,8 @@ final class CallBudgetSchedule {
     static final long SLICE_INSTRUCTIONS = 2_000_000_000L;
     /** Slices of every call after the first: a visible update at least every 4 rounds (~4 s). */
     static final int LATER_CALL_SLICES = 4;
+    /** Slices of every call after the first while other turns are under way: a short wait for newcomers. */
+    static final int SHARED_CALL_SLICES = 1;
     /** Tokens the first call should produce after reading the prompt. */
     static final int FIRST_CALL_TOKENS = 1;
     /** Instructions kept for decoding the text and encoding the reply after the last step. */
@@ -32,9 +37,10 @@ final class CallBudgetSchedule {
      *
      * @param promptCost         estimated instructions of the prompt tokens the turn has still to read
      * @param generatedTokenCost estimated instructions per generated token
+     * @param othersUnderWay     whether other turns are under way on the canister (their calls share its queue)
      * @param maxBudget          the most one call may spend
      */
-    static long budget(int callIndex, long promptCost, long generatedTokenCost, long maxBudget) {
+    static long budget(int callIndex, long promptCost, long generatedTokenCost, boolean othersUnderWay, long maxBudget) {
         long slices;
         if (callIndex == 0) {
             long needed = promptCost + FIRST_CALL_TOKENS * generatedTokenCost + REPLY_RESERVE;
@@ -42,7 +48,7 @@ final class CallBudgetSchedule {
         } else if (callIndex == 1) {
             slices = 1;
         } else {
-            slices = LATER_CALL_SLICES;
+            slices = othersUnderWay ? SHARED_CALL_SLICES : LATER_CALL_SLICES;
         }
         long budget = slices > maxBudget / SLICE_INSTRUCTIONS ? maxBudget : slices * SLICE_INSTRUCTIONS - REPLY_RESERVE;
         return Math.min(budget, maxBudget);

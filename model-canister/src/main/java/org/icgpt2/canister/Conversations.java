@@ -22,6 +22,11 @@ import org.icgpt2.ic.UserError;
 final class Conversations {
     /** A session with no call for this long may give its cache to a new one when all are taken. */
     static final long IDLE_NANOS = 5 * 60_000_000_000L;
+    /**
+     * A turn whose client sent no call for this long is not under way: it was stopped or abandoned (a client
+     * continuing a turn calls every few rounds).
+     */
+    static final long TURN_ACTIVE_NANOS = 10_000_000_000L;
 
     private final int capacity;
     private final Supplier<KvCache> newCache;
@@ -52,15 +57,19 @@ final class Conversations {
         return n;
     }
 
-    /** Conversations whose turn is still under way (started, not finished). */
-    int activeTurns() {
+    /** Conversations whose turn is under way at time {@code now}: started, not finished, called recently. */
+    int activeTurns(long now) {
         int active = 0;
         for (Conversation c : open) {
-            if (c.turn != null && !c.turn.finished()) {
+            if (isUnderWay(c, now)) {
                 active++;
             }
         }
         return active;
+    }
+
+    static boolean isUnderWay(Conversation c, long now) {
+        return c.turn != null && !c.turn.finished() && now - c.lastUsedNanos < TURN_ACTIVE_NANOS;
     }
 
     /** The caller's conversation {@code id}, or null: other callers' conversations are invisible. */

@@ -194,7 +194,7 @@ final class ModelService {
     }
 
     int activeTurns() {
-        return conversations == null ? 0 : conversations.activeTurns();
+        return conversations == null ? 0 : conversations.activeTurns(clock.getAsLong());
     }
 
     // ---- tokenizer ----
@@ -332,8 +332,13 @@ final class ModelService {
     /** The turn's explicit call_budget, or the streaming schedule's budget for its next call. */
     private long nextCallBudget(Conversation c) {
         int call = c.calls++;
-        return c.callBudget != CallBudgetSchedule.ADAPTIVE ? c.callBudget : CallBudgetSchedule.budget(call,
-                promptCost.ofPrompt(c.turn.promptTokensLeft()), generatedTokenCost, MAX_CALL_BUDGET);
+        if (c.callBudget != CallBudgetSchedule.ADAPTIVE) {
+            return c.callBudget;
+        }
+        long now = clock.getAsLong();
+        boolean othersUnderWay = conversations.activeTurns(now) > (Conversations.isUnderWay(c, now) ? 1 : 0);
+        return CallBudgetSchedule.budget(call, promptCost.ofPrompt(c.turn.promptTokensLeft()), generatedTokenCost,
+                othersUnderWay, MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {

@@ -445,8 +445,9 @@ class CanisterCoreTest {
         JvmCanister canister = new JvmCanister().uploaded();
         // Every read of the instruction counter spends 100 M, so a turn with a 1 B budget needs several calls.
         AtomicLong instructions = new AtomicLong();
+        AtomicLong now = new AtomicLong(42);
         canister.core = new CanisterCore(canister.storage, new JavaKernels(), () -> instructions.addAndGet(100_000_000L),
-                () -> 42, p -> Arrays.equals(p, CONTROLLER), () -> Runtime.getRuntime().maxMemory(), new byte[]{42});
+                now::get, p -> Arrays.equals(p, CONTROLLER), () -> Runtime.getRuntime().maxMemory(), new byte[]{42});
         assertEquals(new Load(0, 0, 0, 0), canister.core.load(), "before set-up");
         canister.core.setupModel(Precision.F32);
         canister.core.setupTokenizer();
@@ -469,5 +470,33 @@ class CanisterCoreTest {
         }
         assertEquals(1, canister.core.load().activeTurns(), "the finished turn no longer counts");
         assertEquals(2, canister.core.load().sessions());
+        now.addAndGet(Conversations.TURN_ACTIVE_NANOS);
+        assertEquals(0, canister.core.load().activeTurns(), "a turn nobody continued for 10 s was stopped or abandoned");
+        assertEquals(2, canister.core.load().sessions());
+    }
+
+    @Test
+    void laterCallsAreShortWhileAnotherTurnIsUnderWay() {
+        JvmCanister canister = new JvmCanister().uploaded();
+        // Every read of the message's instruction counter spends 500 M: a token costs about 1.5 B, so a budget shows in
+        // tokens. Each call starts the counter at 0, as a message does.
+        AtomicLong instructions = new AtomicLong();
+        canister.core = new CanisterCore(canister.storage, new JavaKernels(), () -> instructions.addAndGet(500_000_000L),
+                () -> 42, p -> Arrays.equals(p, CONTROLLER), () -> Runtime.getRuntime().maxMemory(), new byte[]{42});
+        canister.core.setupModel(Precision.F32);
+        canister.core.setupTokenizer();
+        TurnRequest adaptive = new TurnRequest(null, "hello there", null, new SamplingSettings(1000, 0, 0, 1, 0, null));
+        long alone = canister.core.startTurn(STRANGER, 0, adaptive).sessionId();
+        instructions.set(0);
+        canister.core.continueTurn(STRANGER, 0, alone);
+        instructions.set(0);
+        int aloneTokens = canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length;
+        assertTrue(aloneTokens >= 3, "alone, a later call gets 4 slices: " + aloneTokens + " tokens");
+
+        instructions.set(0);
+        canister.core.startTurn(CONTROLLER, 0, adaptive);
+        instructions.set(0);
+        int sharedTokens = canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length;
+        assertEquals(1, sharedTokens, "with another turn under way, one slice");
     }
 }
