@@ -105,10 +105,10 @@ export function renderStreamingSection({ results, meta }) {
     '',
     `local-replica runs the calls under its mainnet timing model (\`--ic-timing mainnet\`: ${meta.timing}). All times are `
       + '**simulated IC seconds**, taken by the replica: from the moment it receives a turn\'s first call to the moment each reply is '
-      + `certified. Its clock ran at ${1 / meta.timeScale}× real speed (\`--time-scale ${meta.timeScale}\`) and waits for the host `
+      + `certified. ${meta.timeScale === 1 ? 'Its clock ran at real speed (real IC seconds)' : `Its clock ran at ${1 / meta.timeScale}× real speed (\`--time-scale ${meta.timeScale}\`)`} and waits for the host `
       + 'whenever it executes more slowly than the IC would, so the figures do not depend on this machine\'s speed. The client (the '
-      + 'official agent, in the same process) sends its next call when a reply reaches it; that reaction runs in real time, so it '
-      + `counts ${1 / meta.timeScale}× in simulated time: from a reply's certification to the next call's arrival took `
+      + 'official agent, in the same process) sends its next call when a reply reaches it; that reaction runs in real time'
+      + `${meta.timeScale === 1 ? '' : `, so it counts ${1 / meta.timeScale}× in simulated time`}: from a reply's certification to the next call's arrival took `
       + `${results.fewest.reaction === null ? '—' : `${results.fewest.reaction.toFixed(2)} s`} on average here (fewest-calls mode; on mainnet, `
       + 'a network round trip and the agent\'s certificate check). The synchronous call endpoint waits for '
       + 'every reply here (no 202 fallback after 10 s), so the agent\'s real-time polling does not distort the compressed clock. '

@@ -32,7 +32,7 @@ const STREAMING_ANSWER_TOKENS = 200;
 const KEPT_SECTIONS = [STREAMING_HEADING, UPLOAD_SECTION];
 
 const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--precision f32|int8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
-       scripts/bench --streaming [--time-scale 0.5] [--out docs/benchmark.md] [--wasm …]
+       scripts/bench --streaming [--time-scale 1] [--out docs/benchmark.md] [--wasm …]
 
 Starts a fresh local replica (IC limits), installs model.wasm, uploads a random GPT-2 of the full 124M shape
 (generated once into .state/bench-model) and measures IC instructions for input lengths 1..1024 × generated
@@ -291,7 +291,7 @@ export async function main(argv) {
       wasm: { type: 'string', default: MODEL_WASM },
       precision: { type: 'string', default: 'f32' },
       streaming: { type: 'boolean', default: false },
-      'time-scale': { type: 'string', default: '0.5' },
+      'time-scale': { type: 'string', default: '1' },
     },
   });
   if (!['f32', 'int8'].includes(values.precision)) throw new Error(`--precision is f32 or int8\n${USAGE}`);
