@@ -135,11 +135,13 @@ export function renderStreamingSection({ results, meta }) {
     '',
     'Fewest calls: each call spends up to 36 B instructions (18 rounds), so nothing is visible until it ends, and the next call '
       + 'starts only after its reply reached the client (about 2 rounds idle per call). Adaptive: the canister sizes the first call for '
-      + 'the prompt and one token in whole 2 B slices, later calls at 4 slices (8 B); the client keeps one `continue_turn` queued, so '
-      + 'the canister goes from call to call without idle rounds and a reply arrives every 4 rounds. The queued call is an ingress '
-      + 'message that cannot be withdrawn: a Stop pressed meanwhile reaches the canister only after that call (at most 8 B, about '
-      + '4 s), which is why later calls are kept small. In a new chat the client learns the session id from the first reply, so '
-      + 'the first `continue_turn` is sent then and the canister idles for the rounds between.',
+      + 'the prompt and one token in whole 2 B slices, gives the second call one slice and later calls 4 slices (8 B), or one slice '
+      + 'while other turns are under way on the canister (their calls share its first-in-first-out queue, so short calls keep a '
+      + 'newcomer\'s wait short); the client keeps one `continue_turn` queued, so the canister goes from call to call without idle '
+      + 'rounds. The queued call is an ingress message that cannot be withdrawn: a Stop pressed meanwhile reaches the canister only '
+      + 'after that call (at most 8 B, about 4 s), which is why later calls are kept small. In a new chat the client learns the '
+      + 'session id from the first reply, so nothing can wait behind the first call: the second call is sent then, and gets one '
+      + 'slice so that this gap is the client\'s reaction, a round of induction, one slice and a round of certification.',
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -164,11 +166,9 @@ function targetRows({ fewest, adaptive }, meta) {
     ...rows.map((cells) => `| ${cells.join(' | ')} |`),
     '',
     'A first token comes 1 round (induction) + the first call\'s slices + 1 round (certification) after the round the call '
-      + 'arrives in, so it varies by up to a second with where in its round a call arrives. The canister sizes the first call from its '
-      + 'running per-token estimates, which carry a margin and take the last prompt batch\'s cost (small batches cost more per token '
-      + 'than the 16-token ones), so a 20-token prompt and its first token can get a slice more than they need (see the calls in '
-      + 'the log of `scripts/bench --streaming`). In a new chat the first gap is longer than 4 s: '
-      + 'the client learns the session id from the first reply, so no `continue_turn` can wait behind the first call.',
+      + 'arrives in, so it varies by up to a second with where in its round a call arrives. The canister prices the first call\'s '
+      + 'prompt from the last cost of each batch size it has read (a 20-token prompt is a batch of 16 and one of 4, and a batch of 4 '
+      + 'costs more per token), with a margin, and rounds up to whole slices.',
   ];
 }
 
