@@ -1,9 +1,9 @@
 // Runs the end-to-end scenarios against the real model canister: two local replicas (local-replica/) serve the built
 // page (dist/) next to model.wasm, one with a tiny random model uploaded and one without.
 //
-//   node e2e/run-local.mjs [test files…]   # default: every e2e/*.test.mjs; e2e/ic-timing.test.mjs (named or by
-//                                          # default) runs afterwards on a replica with the mainnet timing model
-//                                          # (see TIMED_RUN)
+//   node e2e/run-local.mjs [test files…]   # default: every e2e/*.test.mjs; e2e/ic-timing.test.mjs and
+//                                          # e2e/fleet.test.mjs (named or by default) run afterwards on replicas of
+//                                          # their own (see TIMED_RUN and FLEET_RUN)
 //   node e2e/run-local.mjs --serve         # only print {"loaded","unloaded"} URLs and keep serving
 //   node e2e/run-local.mjs --ic-timing mainnet [--time-scale X] …   # update calls take the IC mainnet's time
 //                                          # (local-replica's icTiming; the tests see E2E_IC_TIMING and E2E_TIME_SCALE)
@@ -13,7 +13,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { icTimingOption } from '../../local-replica/index.mjs';
-import { modelFiles, randomModel, setUp, uploadModel } from '../../model-canister/src/test/node/canister/support.mjs';
+import {
+  deployModel,
+  modelActor,
+  modelFiles,
+  randomModel,
+  setUp,
+  uploadModel,
+} from '../../model-canister/src/test/node/canister/support.mjs';
+import { fleetNames } from '../../scripts/lib/fleet.mjs';
 
 const frontendDir = fileURLToPath(new URL('..', import.meta.url));
 const distDir = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -29,6 +37,11 @@ const TIMED_RUN = {
   modelSpec: { positions: 512 },
   tests: ['e2e/ic-timing.test.mjs'],
 };
+/**
+ * The fleet scenarios' pass: a page whose ic_env cookie names two model canisters (model, model_1) with the model
+ * loaded; the tests get the page as CHAT_URL_FLEET and the canisters' controller (to stop one) as E2E_CONTROLLER.
+ */
+const FLEET_RUN = { canisters: 2, tests: ['e2e/fleet.test.mjs'] };
 
 /** Takes `--flag value` out of args; returns the value or null. */
 function takeOption(args, flag) {
@@ -48,12 +61,14 @@ const icTiming = icTimingPreset && {
   ...(timeScale !== null ? { timeScale: Number(timeScale) } : {}),
 };
 
-/** A replica serving the page, whose ic_env cookie points at a freshly installed model canister. */
-async function servePage({ model, timing }) {
+/** A replica serving the page, whose ic_env cookie points at freshly installed model canisters (model, model_1, …). */
+async function servePage({ model, timing, canisters = 1 }) {
   // The set-up and upload take no simulated time; the timing starts with the page's calls.
   const env = await setUp({ serveDir: distDir });
-  env.replica.setNames({ model: env.canisterId.toText() });
-  if (model) await uploadModel(env.actor, modelFiles(model));
+  const ids = [env.canisterId];
+  while (ids.length < canisters) ids.push(await deployModel(env.agent, env.wasm));
+  env.replica.setNames(Object.fromEntries(fleetNames(canisters).map((name, i) => [name, ids[i].toText()])));
+  if (model) for (const id of ids) await uploadModel(modelActor(env.agent, id), modelFiles(model));
   if (timing) env.replica.setIcTiming(icTimingOption(timing));
   return env;
 }
@@ -71,28 +86,43 @@ async function runTests(files, env) {
 const timingEnv = (timing) =>
   timing ? { E2E_IC_TIMING: timing.preset, E2E_TIME_SCALE: String(timing.timeScale ?? 1) } : {};
 
-const loaded = await servePage({ model: modelDir, timing: icTiming });
-const unloaded = await servePage({ timing: icTiming });
-const closeAll = () => Promise.all([loaded.close(), unloaded.close()]);
+/** The pages of the first pass: one with the model loaded, one without. */
+async function serveFirstPass() {
+  const loaded = await servePage({ model: modelDir, timing: icTiming });
+  const unloaded = await servePage({ timing: icTiming });
+  return { loaded, unloaded, close: () => Promise.all([loaded.close(), unloaded.close()]) };
+}
 
 if (args.includes('--serve')) {
-  console.log(JSON.stringify({ loaded: loaded.url, unloaded: unloaded.url }));
-  process.on('SIGINT', () => closeAll().then(() => process.exit(0)));
+  const pages = await serveFirstPass();
+  console.log(JSON.stringify({ loaded: pages.loaded.url, unloaded: pages.unloaded.url }));
+  process.on('SIGINT', () => pages.close().then(() => process.exit(0)));
 } else {
-  // Without --ic-timing the timing scenarios get the timed pass only (in the first they would skip).
-  const timedPass = !icTiming && (args.length === 0 || TIMED_RUN.tests.some((file) => args.includes(file)));
-  const firstPass = timedPass ? args.filter((file) => !TIMED_RUN.tests.includes(file)) : args;
-  let code =
-    args.length > 0 && firstPass.length === 0
-      ? 0
-      : await runTests(firstPass, {
-          CHAT_URL: loaded.url,
-          CHAT_URL_UNLOADED: unloaded.url,
-          E2E_MODEL_DIR: modelDir,
-          ...timingEnv(icTiming),
-        });
-  await closeAll();
-  // Runs even after a failed first pass, so one run reports both.
+  const named = (run) => args.length === 0 || run.tests.some((file) => args.includes(file));
+  // Without --ic-timing the timing scenarios get the timed pass only (in the first they would skip), and the fleet
+  // scenarios always get a pass of their own (in the first they skip).
+  const timedPass = !icTiming && named(TIMED_RUN);
+  const fleetPass = named(FLEET_RUN);
+  const ownPass = [...(timedPass ? TIMED_RUN.tests : []), ...FLEET_RUN.tests];
+  const firstPass = args.filter((file) => !ownPass.includes(file));
+  let code = 0;
+  if (args.length === 0 || firstPass.length > 0) {
+    const pages = await serveFirstPass();
+    code = await runTests(firstPass, {
+      CHAT_URL: pages.loaded.url,
+      CHAT_URL_UNLOADED: pages.unloaded.url,
+      E2E_MODEL_DIR: modelDir,
+      ...timingEnv(icTiming),
+    });
+    await pages.close();
+  }
+  // The later passes run even after a failed pass, so one run reports them all.
+  if (fleetPass) {
+    const fleet = await servePage({ model: modelDir, timing: icTiming, canisters: FLEET_RUN.canisters });
+    const env = { CHAT_URL_FLEET: fleet.url, E2E_CONTROLLER: JSON.stringify(fleet.controller.toJSON()) };
+    code = (await runTests(FLEET_RUN.tests, { ...env, ...timingEnv(icTiming) })) || code;
+    await fleet.close();
+  }
   if (timedPass) {
     const timed = await servePage({ model: randomModel(TIMED_RUN.modelSpec), timing: TIMED_RUN.icTiming });
     code = (await runTests(TIMED_RUN.tests, { CHAT_URL: timed.url, ...timingEnv(TIMED_RUN.icTiming) })) || code;

@@ -11,6 +11,7 @@ import {
   visiblePath,
 } from './conversations';
 import { describeFailure } from './errors';
+import type { FleetActors, FleetMember } from './fleet';
 import type { GenerationLocks } from './generation-locks';
 import type { ModelMethods } from './model-client';
 import { type Exchange, replayPrompt } from './prompt';
@@ -47,7 +48,8 @@ export interface PromptPlan {
 }
 
 export interface ChatControllerOptions {
-  actor: ChatActor;
+  /** The model canisters and their actors; absent when the page found none (it then sends nothing). */
+  canisters?: FleetActors<ChatActor>;
   store: ConversationStore;
   getSettings: () => GenerationSettings;
   /** Shared by the tabs; without it every unfinished answer not generated here counts as interrupted. */
@@ -76,7 +78,7 @@ const pathBefore = (path: ChatMessage[], message: ChatMessage) => path.slice(0, 
 
 /** Conversations, each with its own generation, and the actions on them, independent of the DOM. */
 export class ChatController {
-  readonly #actor: ChatActor;
+  readonly #canisters: FleetActors<ChatActor> | undefined;
   readonly #store: ConversationStore;
   readonly #getSettings: () => GenerationSettings;
   readonly #locks: GenerationLocks | undefined;
@@ -88,8 +90,8 @@ export class ChatController {
   #activeId: string | undefined;
   #draft: Conversation;
 
-  constructor({ actor, store, getSettings, locks, now = Date.now }: ChatControllerOptions) {
-    this.#actor = actor;
+  constructor({ canisters, store, getSettings, locks, now = Date.now }: ChatControllerOptions) {
+    this.#canisters = canisters;
     this.#store = store;
     this.#getSettings = getSettings;
     this.#locks = locks;
@@ -140,6 +142,17 @@ export class ChatController {
   /** The active conversation's messages on screen. */
   get path(): ChatMessage[] {
     return visiblePath(this.active);
+  }
+
+  /**
+   * The canister the conversation lives on (its sessions are there): the one its record names, or for a record from
+   * before the fleet that holds sessions, the fleet's first. Undefined for a conversation not placed yet, one whose
+   * canister left the fleet, and when the page has no canister.
+   */
+  canisterOf(conversation: Readonly<Conversation>): FleetMember | undefined {
+    const fleet = this.#canisters?.fleet;
+    if (conversation.canisterId !== undefined) return fleet?.memberOf(conversation.canisterId);
+    return conversation.messages.some((m) => m.sessionId !== undefined) ? fleet?.members[0] : undefined;
   }
 
   generationOf(conversationId: string): Readonly<Generation> | undefined {
@@ -220,7 +233,7 @@ export class ChatController {
     // A generating answer's own cleanup ends its session once the calls in flight return.
     generation?.abort.abort();
     for (const message of conversation.messages) {
-      if (message.id !== generation?.messageId) this.#endSession(message.sessionId);
+      if (message.id !== generation?.messageId) this.#endSession(conversation, message.sessionId);
     }
     if (this.#activeId === id) {
       const [next] = this.#store.list();
@@ -394,9 +407,19 @@ export class ChatController {
     };
     try {
       if (!release) throw new Error('Another tab started generating in this conversation.');
+      const canisters = this.#canisters;
+      if (!canisters) throw new Error('No model canister is configured.');
+      const placed = this.canisterOf(conversation);
+      let member = placed ?? (await canisters.fleet.leastBusy());
+      if (!placed) this.#placeOn(conversation, member);
+      // A new conversation, or one whose canister left the fleet, starts a new session on its canister.
+      const turn = placed
+        ? turnInput
+        : { ...turnInput, prompt: turnInput.replayPrompt, sessionId: undefined, resume: undefined };
+      const tried = new Set<string>();
       const outcome = await runTurn(
-        this.#actor,
-        { ...turnInput, settings: toSamplingSettings(this.#getSettings(), seed) },
+        canisters.actorOf(member),
+        { ...turn, settings: toSamplingSettings(this.#getSettings(), seed) },
         {
           signal: generation.abort.signal,
           onProgress: (snapshot) => {
@@ -413,6 +436,16 @@ export class ChatController {
             void this.#persist(conversation);
             this.#emit('progress');
           },
+          moveOn: async (error) => {
+            const move = await canisters.fleet.moveAway(member, error, tried);
+            if (!move) return undefined;
+            answer.moved = { from: member.name, to: move.to.name, reason: move.reason };
+            member = move.to;
+            this.#placeOn(conversation, member);
+            void this.#persist(conversation);
+            this.#emit('changed');
+            return canisters.actorOf(member);
+          },
         },
       );
       stopReason = outcome.stopReason;
@@ -427,7 +460,7 @@ export class ChatController {
     this.#generations.delete(conversation.id);
     this.#store.pin(conversation.id, false);
     const saved = this.#persist(conversation);
-    if (!this.#store.get(conversation.id)) this.#endSession(answer.sessionId); // deleted while it was generated
+    if (!this.#store.get(conversation.id)) this.#endSession(conversation, answer.sessionId); // deleted while generated
     this.#emit('changed');
     await saved;
   }
@@ -440,9 +473,22 @@ export class ChatController {
     return this.#store.save(conversation);
   }
 
+  /**
+   * The conversation lives on `member` from now on. Its sessions on another canister are out of reach, and that
+   * canister frees them itself (a caller holds at most two sessions, and idle ones are evicted).
+   */
+  #placeOn(conversation: Conversation, member: FleetMember): void {
+    conversation.canisterId = member.endpoint.canisterId;
+    for (const message of conversation.messages) delete message.sessionId;
+  }
+
   /** Frees the canister's memory for a session nobody will continue; failures only cost memory until eviction. */
-  #endSession(sessionId: string | undefined): void {
-    if (sessionId === undefined) return;
-    this.#actor.end_session(BigInt(sessionId)).catch(() => undefined);
+  #endSession(conversation: Conversation, sessionId: string | undefined): void {
+    const member = this.canisterOf(conversation);
+    if (sessionId === undefined || !member) return;
+    this.#canisters
+      ?.actorOf(member)
+      .end_session(BigInt(sessionId))
+      .catch(() => undefined);
   }
 }

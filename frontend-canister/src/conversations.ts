@@ -1,3 +1,4 @@
+import type { FailoverReason } from './fleet-rules.js';
 import type { StopReasonName } from './turn';
 
 export interface AnswerStats {
@@ -30,6 +31,8 @@ export interface ChatMessage {
   stats?: AnswerStats;
   /** The canister had forgotten the session; the conversation was replayed into a new one. */
   replayed?: boolean;
+  /** Assistant messages only: its canister could not serve this answer, so the conversation moved and was replayed. */
+  moved?: { from: string; to: string; reason: FailoverReason };
   /** Tokens generated while the page was away, whose text never arrived. */
   missingTokens?: number;
   /**
@@ -52,6 +55,11 @@ export interface Conversation {
   messages: ChatMessage[];
   /** Parent id (ROOT for the first messages) → id of the child shown; the newest child when absent. */
   shown: Record<string, string>;
+  /**
+   * The canister of the fleet that holds the conversation's sessions (every `sessionId` of its messages). Records from
+   * before the fleet have none: their sessions are on the fleet's first canister, the one canister the page knew.
+   */
+  canisterId?: string;
 }
 
 export const ROOT = '';
@@ -134,7 +142,8 @@ export function isConversation(v: unknown): v is Conversation {
     Array.isArray(v.messages) &&
     v.messages.every(isMessage) &&
     isObject(v.shown) &&
-    Object.values(v.shown).every((id) => typeof id === 'string')
+    Object.values(v.shown).every((id) => typeof id === 'string') &&
+    (v.canisterId === undefined || typeof v.canisterId === 'string')
   );
 }
 

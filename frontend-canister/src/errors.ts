@@ -1,9 +1,8 @@
 import { AgentError, HttpErrorCode, TransportError } from '@icp-sdk/core/agent';
+import { CanisterError } from './fleet-rules.js';
 
-/** The canister answered with `Err(text)`. */
-export class CanisterError extends Error {
-  override name = 'CanisterError';
-}
+// The canister's `Err(text)` replies: the class lives with the fleet's rules, which scripts/loadtest shares.
+export { CanisterError };
 
 export type FailureKind = 'model-not-loaded' | 'canister' | 'rejected' | 'http' | 'network' | 'unknown';
 

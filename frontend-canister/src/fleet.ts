@@ -1,6 +1,5 @@
-import { AgentError } from '@icp-sdk/core/agent';
 import { discoverEndpoint, type EnvironmentSources, type ModelEndpoint } from './env';
-import { CanisterError } from './errors';
+import { type CanisterLoad, canisterLoad, type FailoverReason, failoverReason, leastBusy } from './fleet-rules.js';
 import type { ModelMethods } from './model-client';
 
 /**
@@ -60,187 +59,104 @@ export function discoverFleet(sources: FleetSources): FleetMember[] {
   return unique.map(([name, canisterId]) => ({ name, endpoint: { ...base, canisterId } }));
 }
 
-/** What a canister reports about its load (its cheap load query). */
-export interface CanisterLoad {
-  /** Turns started and not yet done: each wants the canister's next rounds. */
-  activeTurns: number;
-  /** Conversations whose KV cache the canister keeps. */
-  sessions: number;
+/** The fleet and an actor for each of its canisters. */
+export interface FleetActors<Actor> {
+  fleet: Fleet;
+  actorOf: (member: FleetMember) => Actor;
 }
 
 export type LoadProbe = (member: FleetMember) => Promise<CanisterLoad>;
 
 /** A probe that asks each canister's `load` query through the actor `actorOf` gives for it. */
 export function loadQueryProbe(actorOf: (member: FleetMember) => ModelMethods<'load'>): LoadProbe {
-  return async (member) => {
-    const load = await actorOf(member).load();
-    return { activeTurns: load.active_turns, sessions: load.sessions };
-  };
-}
-
-/** Why a call's conversation should continue on another canister, or null when moving would not help. */
-export type FailoverReason = 'stopped' | 'quota' | 'busy';
-
-/** IC error codes of a canister that cannot run messages now: stopped, stopping, no module (mid-reinstall), frozen. */
-const UNAVAILABLE_ERROR_CODES = new Set(['IC0508', 'IC0509', 'IC0537', 'IC0207']);
-const UNAVAILABLE_TEXT = /is stopped|is stopping|contains no Wasm module|out of cycles/i;
-
-function refusalOf(text: string): FailoverReason | null {
-  if (/^quota\b/i.test(text) || /\bquota:/i.test(text)) return 'quota';
-  if (/^busy\b/i.test(text)) return 'busy';
-  return null;
-}
-
-/**
- * Classifies a failed call: rejects of a stopped, stopping, module-less or frozen canister are 'stopped', the
- * canister's `Err "quota: …"` (or an ingress refused for quota) is 'quota', its `Err "busy: …"` (all sessions
- * taken) is 'busy'. Network failures and other errors are null: another canister would fail the same way.
- */
-export function failoverReason(error: unknown): FailoverReason | null {
-  if (error instanceof CanisterError) return refusalOf(error.message);
-  if (error instanceof AgentError) {
-    const code: unknown = error.code;
-    if (code && typeof code === 'object' && 'rejectMessage' in code) {
-      const { rejectMessage, rejectErrorCode } = code as { rejectMessage: string; rejectErrorCode?: string };
-      if ((rejectErrorCode && UNAVAILABLE_ERROR_CODES.has(rejectErrorCode)) || UNAVAILABLE_TEXT.test(rejectMessage)) {
-        return 'stopped';
-      }
-      return refusalOf(rejectMessage);
-    }
-  }
-  return null;
+  return (member) => canisterLoad(actorOf(member));
 }
 
 export interface FleetOptions {
   probe: LoadProbe;
-  /** How long a canister that failed over is avoided for new placements. */
+  /** How long a canister that failed is avoided for new placements. */
   cooldownMs?: number;
   now?: () => number;
   /** Breaks ties between equally loaded canisters, so pages that start together spread out. */
   random?: () => number;
 }
 
-export interface FailoverContext {
-  /** The conversation left another canister on this call: its session is gone, so replay it into a new one. */
-  moved: boolean;
+/** A conversation leaving its canister: where to, and why. */
+export interface FleetMove {
+  to: FleetMember;
+  reason: FailoverReason;
 }
 
-export class NoCanisterAvailableError extends Error {
-  override name = 'NoCanisterAvailableError';
-}
-
+/**
+ * The canisters of the fleet and how busy or unavailable they are. Which canister a conversation lives on is kept
+ * with the conversation (its record's `canisterId`), not here.
+ */
 export class Fleet {
-  private readonly unavailableUntil = new Map<string, number>();
-  private readonly placements = new Map<string, string>();
-  private readonly probe: LoadProbe;
-  private readonly cooldownMs: number;
-  private readonly now: () => number;
-  private readonly random: () => number;
+  readonly #unavailableUntil = new Map<string, number>();
+  readonly #probe: LoadProbe;
+  readonly #cooldownMs: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
 
   constructor(
     readonly members: readonly FleetMember[],
     options: FleetOptions,
   ) {
     if (members.length === 0) throw new Error('a fleet needs at least one canister');
-    this.probe = options.probe;
-    this.cooldownMs = options.cooldownMs ?? 60_000;
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
+    this.#probe = options.probe;
+    this.#cooldownMs = options.cooldownMs ?? 60_000;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
   }
 
-  private member(canisterId: string | undefined): FleetMember | undefined {
+  /** The canister with this id, unless it is not (or no longer) in the fleet. */
+  memberOf(canisterId: string | undefined): FleetMember | undefined {
     return this.members.find((m) => m.endpoint.canisterId === canisterId);
   }
 
-  /** The canister a conversation is on (restored from storage with `place`), if any. */
-  placementOf(conversationId: string): FleetMember | undefined {
-    return this.member(this.placements.get(conversationId));
+  markUnavailable(member: FleetMember): void {
+    this.#unavailableUntil.set(member.endpoint.canisterId, this.#now() + this.#cooldownMs);
   }
 
-  /** Puts a conversation on a canister (e.g. as stored with it); an id outside the fleet is ignored. */
-  place(conversationId: string, canisterId: string): void {
-    if (this.member(canisterId)) this.placements.set(conversationId, canisterId);
+  isAvailable(member: FleetMember): boolean {
+    return (this.#unavailableUntil.get(member.endpoint.canisterId) ?? 0) <= this.#now();
   }
 
-  forget(conversationId: string): void {
-    this.placements.delete(conversationId);
-  }
-
-  markUnavailable(canisterId: string): void {
-    this.unavailableUntil.set(canisterId, this.now() + this.cooldownMs);
-  }
-
-  isAvailable(canisterId: string): boolean {
-    return (this.unavailableUntil.get(canisterId) ?? 0) <= this.now();
+  /** The first canister that is not cooling down after a failure, or the first of all when every one is. */
+  get firstAvailable(): FleetMember {
+    return this.members.find((m) => this.isAvailable(m)) ?? this.members[0];
   }
 
   /**
-   * The least busy canister outside `exclude`: fewest active turns, then fewest sessions, ties broken at random.
-   * Canisters cooling down after a failure come last; one whose probe fails is skipped and cools down.
-   * Only one candidate: it is chosen without a probe.
+   * The least busy canister outside `exclude` (see leastBusy in fleet-rules.js). Canisters cooling down after a
+   * failure come last; one whose probe fails is skipped and cools down. A lone candidate is chosen without a probe,
+   * so a fleet of one never probes.
    */
   async leastBusy(exclude: ReadonlySet<string> = new Set()): Promise<FleetMember> {
     const candidates = this.members.filter((m) => !exclude.has(m.endpoint.canisterId));
-    const ready = candidates.filter((m) => this.isAvailable(m.endpoint.canisterId));
+    const ready = candidates.filter((m) => this.isAvailable(m));
     const pool = ready.length ? ready : candidates;
-    if (pool.length === 0) throw new NoCanisterAvailableError('no model canister of the fleet is left to try');
+    if (pool.length === 0) throw new Error('every canister of the fleet is excluded');
     if (pool.length === 1) return pool[0];
-    const probed = await Promise.all(
-      pool.map(async (member) => {
-        try {
-          return { member, load: await this.probe(member), tieBreak: this.random() };
-        } catch {
-          this.markUnavailable(member.endpoint.canisterId);
-          return null;
-        }
-      }),
-    );
-    const answered = probed.filter((p) => p !== null);
-    if (answered.length === 0) return pool[Math.floor(this.random() * pool.length)];
-    answered.sort(
-      (a, b) => a.load.activeTurns - b.load.activeTurns || a.load.sessions - b.load.sessions || a.tieBreak - b.tieBreak,
-    );
-    return answered[0].member;
-  }
-
-  /** The conversation's canister; a new conversation (or one whose canister left the fleet) goes to the least busy. */
-  async canisterFor(conversationId: string): Promise<FleetMember> {
-    const placed = this.placementOf(conversationId);
-    if (placed) return placed;
-    const chosen = await this.leastBusy();
-    this.placements.set(conversationId, chosen.endpoint.canisterId);
-    return chosen;
+    const chosen = await leastBusy(pool, this.#probe, {
+      random: this.#random,
+      onUnreachable: (member) => this.markUnavailable(member),
+    });
+    // No canister answered its load query; any of them may still answer calls.
+    return chosen ?? pool[Math.floor(this.#random() * pool.length)];
   }
 
   /**
-   * Runs `call` for the conversation on its canister. When the canister is stopped, upgrading, out of quota or
-   * busy, the conversation moves to the least busy other canister and `call` runs again there with `moved` set
-   * (it must replay the conversation into a new session), until a canister answers or every one was tried.
-   * Any other error is thrown as it is, and so is the last failover error when no canister is left.
+   * Where a conversation goes after a call on `from` failed with `error`: the least busy canister not in `tried` (the
+   * canisters this turn has failed on, which gains `from`), or null when moving would not help (failoverReason is
+   * null) or no canister is left to try: then the error stands, as with one canister. `from` cools down.
    */
-  async run<T>(
-    conversationId: string,
-    call: (member: FleetMember, context: FailoverContext) => Promise<T>,
-    onMove?: (from: FleetMember, to: FleetMember, reason: FailoverReason) => void,
-  ): Promise<T> {
-    const tried = new Set<string>();
-    let member = await this.canisterFor(conversationId);
-    let moved = false;
-    for (;;) {
-      try {
-        return await call(member, { moved });
-      } catch (error) {
-        const reason = failoverReason(error);
-        if (reason === null) throw error;
-        tried.add(member.endpoint.canisterId);
-        this.markUnavailable(member.endpoint.canisterId);
-        if (tried.size === this.members.length) throw error;
-        const next = await this.leastBusy(tried);
-        this.placements.set(conversationId, next.endpoint.canisterId);
-        onMove?.(member, next, reason);
-        member = next;
-        moved = true;
-      }
-    }
+  async moveAway(from: FleetMember, error: unknown, tried: Set<string>): Promise<FleetMove | null> {
+    const reason = failoverReason(error);
+    if (reason === null) return null;
+    tried.add(from.endpoint.canisterId);
+    this.markUnavailable(from);
+    if (tried.size >= this.members.length) return null;
+    return { to: await this.leastBusy(tried), reason };
   }
 }

@@ -1,6 +1,7 @@
 import type { Status } from './bindings/model.did';
 import type { Generation } from './chat-controller';
-import type { AnswerStats } from './conversations';
+import type { AnswerStats, ChatMessage } from './conversations';
+import type { FailoverReason } from './fleet-rules.js';
 import { formatBytes, formatCount, formatInteger, formatRate, formatSeconds, plural } from './format';
 import type { StopReasonName, TurnSnapshot } from './turn';
 
@@ -8,12 +9,24 @@ export function phaseLabel(snapshot: TurnSnapshot, stopping = false): string {
   if (stopping) return 'Stopping after the calls already sent…';
   switch (snapshot.phase) {
     case 'starting':
+      if (snapshot.moved) return 'Moving to another canister, replaying the conversation…';
       return snapshot.replayed ? 'Session expired, replaying the conversation…' : 'Sending…';
     case 'reading':
       return `Reading prompt… ${plural(snapshot.promptTokensRemaining, 'token')} left`;
     case 'generating':
       return 'Generating…';
   }
+}
+
+const MOVE_REASONS: Record<FailoverReason, string> = {
+  stopped: 'was stopped, being upgraded or out of cycles',
+  quota: 'had spent its hourly quota',
+  busy: 'had no room for another conversation',
+};
+
+/** Why an answer comes from another canister than the conversation's earlier ones. */
+export function movedNote({ from, to, reason }: NonNullable<ChatMessage['moved']>): string {
+  return `Moved to ${to}: ${from} ${MOVE_REASONS[reason] ?? 'could not answer'}, so the conversation was sent again as context.`;
 }
 
 const STOP_REASONS: Record<StopReasonName, string> = {

@@ -1,39 +1,35 @@
 import './styles.css';
-import { ChatController, type ChatActor } from './chat-controller';
+import { ChatController } from './chat-controller';
 import { ConversationStore } from './conversation-store';
-import { discoverEndpoint, readBrowserSources, type ModelEndpoint } from './env';
+import { readBrowserSources } from './env';
+import { discoverFleet, Fleet, type FleetActors, loadQueryProbe } from './fleet';
 import { webLocks } from './generation-locks';
 import { browserIdentity } from './identity';
-import { createModelActor, type ModelActor } from './model-client';
+import { createFleetActors, type ModelActor } from './model-client';
 import { loadSettings, saveSettings } from './settings';
 import { mountApp } from './ui/app';
 
 let settings = loadSettings(localStorage);
-let endpoint: ModelEndpoint | undefined;
-let actor: ModelActor | undefined;
+let canisters: FleetActors<ModelActor> | undefined;
 let configError: string | undefined;
 try {
-  endpoint = discoverEndpoint(readBrowserSources());
-  actor = createModelActor(endpoint, browserIdentity(localStorage));
+  const members = discoverFleet({ ...readBrowserSources(), buildIds: import.meta.env });
+  const actorOf = createFleetActors(members, browserIdentity(localStorage));
+  canisters = { fleet: new Fleet(members, { probe: loadQueryProbe(actorOf) }), actorOf };
 } catch (error) {
   configError = error instanceof Error ? error.message : String(error);
 }
-
-// Without a canister the conversations stay readable; sending is disabled, so only end_session could be called.
-const unavailable = () => Promise.reject(new Error(configError));
-const chatActor: ChatActor = actor ?? { start_turn: unavailable, continue_turn: unavailable, end_session: unavailable };
 
 const store = await ConversationStore.open({ indexedDB: globalThis.indexedDB, storage: localStorage });
 
 mountApp({
   controller: new ChatController({
-    actor: chatActor,
+    canisters,
     store,
     getSettings: () => settings,
     locks: webLocks(navigator.locks),
   }),
-  endpoint,
-  queryActor: actor,
+  canisters,
   configError,
   storageWarning: store.persistent
     ? undefined

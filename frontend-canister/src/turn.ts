@@ -33,8 +33,10 @@ export interface TurnSnapshot {
   /** Tokens in the session's KV cache: earlier turns, this prompt and the answer so far. */
   contextTokens: number;
   instructions: bigint;
-  /** The canister had forgotten the session, so the conversation was replayed into a new one. */
+  /** The canister had forgotten the session, or the conversation moved: it was replayed into a new session. */
   replayed: boolean;
+  /** The conversation moved to another canister for this turn (its canister could not serve it). */
+  moved: boolean;
   /** Tokens the canister generated whose reply never reached the page (a reload while a call ran). */
   missingTokens: number;
 }
@@ -48,6 +50,12 @@ export interface TurnOptions {
   /** Aborting stops the loop once the call in flight (and a call already queued) has returned. */
   signal?: AbortSignal;
   onProgress?: (snapshot: TurnSnapshot) => void;
+  /**
+   * A call failed (an agent error, or an `Err` other than a forgotten session): resolves to the actor of the canister
+   * the conversation moved to, where the turn goes on by replaying the conversation into a new session, or to
+   * undefined when the failure stands (see Fleet.moveAway).
+   */
+  moveOn?: (error: unknown) => Promise<TurnActor | undefined>;
 }
 
 export function initialSnapshot(sessionId?: bigint): TurnSnapshot {
@@ -61,6 +69,7 @@ export function initialSnapshot(sessionId?: bigint): TurnSnapshot {
     contextTokens: 0,
     instructions: 0n,
     replayed: false,
+    moved: false,
     missingTokens: 0,
   };
 }
@@ -71,11 +80,17 @@ const firstToken = (progress: TurnProgress) => progress.generated_tokens - progr
 /**
  * Runs one turn: `start_turn` (or `continue_turn` to resume), then `continue_turn` until the canister says `done`.
  * From the turn's second call on, the next `continue_turn` is submitted while the current one runs, so the canister
- * never waits for the page between calls; at most one call is queued. Throws `CanisterError` for an `Err` reply and
- * passes agent errors (network, reject) through.
+ * never waits for the page between calls; at most one call is queued. A forgotten session is replayed into a new one,
+ * and a failure `moveOn` answers with another canister is replayed there; otherwise an `Err` reply is thrown as
+ * `CanisterError` and agent errors (network, reject) pass through.
  */
-export async function runTurn(actor: TurnActor, input: TurnInput, options: TurnOptions = {}): Promise<TurnOutcome> {
-  const { signal, onProgress } = options;
+export async function runTurn(
+  firstActor: TurnActor,
+  input: TurnInput,
+  options: TurnOptions = {},
+): Promise<TurnOutcome> {
+  const { signal, onProgress, moveOn } = options;
+  let actor = firstActor;
   const start = (sessionId: bigint | undefined, prompt: string) =>
     // Text, never raw token ids: the canister frames the prompt as an instruction.
     actor.start_turn({
@@ -95,26 +110,48 @@ export async function runTurn(actor: TurnActor, input: TurnInput, options: TurnO
     for (const call of inFlight) call.catch(() => undefined);
     inFlight = [];
   };
+  /**
+   * After a failed call, replays the conversation into a new session: on the same canister when it forgot the session
+   * (once a turn), on the canister `moveOn` names when the conversation moved; any other failure is thrown.
+   */
+  const replay = async (error: unknown) => {
+    abandon();
+    const forgotten = !snapshot.replayed && error instanceof CanisterError && isSessionGone(error.message);
+    const movedTo = forgotten ? undefined : await moveOn?.(error);
+    if (!forgotten && !movedTo) throw error;
+    actor = movedTo ?? actor;
+    // Whatever the lost session had produced is gone with it; start over in a new session.
+    snapshot = {
+      ...initialSnapshot(),
+      calls: snapshot.calls,
+      instructions: snapshot.instructions,
+      replayed: true,
+      moved: snapshot.moved || movedTo !== undefined,
+    };
+    onProgress?.(snapshot);
+    inFlight = [start(undefined, input.replayPrompt)];
+  };
 
   try {
     for (;;) {
-      let result = await inFlight.shift()!;
-      // Two calls of one session may run in either order; the reply holding the earlier tokens goes first.
-      if ('Ok' in result && inFlight.length > 0 && firstToken(result.Ok) > snapshot.generatedTokens) {
-        const queued = await inFlight[0];
-        if ('Ok' in queued && firstToken(queued.Ok) === snapshot.generatedTokens) {
-          inFlight[0] = Promise.resolve(result);
-          result = queued;
+      let result: TurnResult;
+      try {
+        result = await inFlight.shift()!;
+        // Two calls of one session may run in either order; the reply holding the earlier tokens goes first.
+        if ('Ok' in result && inFlight.length > 0 && firstToken(result.Ok) > snapshot.generatedTokens) {
+          const queued = await inFlight[0];
+          if ('Ok' in queued && firstToken(queued.Ok) === snapshot.generatedTokens) {
+            inFlight[0] = Promise.resolve(result);
+            result = queued;
+          }
         }
+      } catch (error) {
+        await replay(error); // an agent error: a stopped canister, a network failure…
+        continue;
       }
       snapshot = { ...snapshot, calls: snapshot.calls + 1 };
       if ('Err' in result) {
-        abandon();
-        if (snapshot.replayed || !isSessionGone(result.Err)) throw new CanisterError(result.Err);
-        // Whatever the lost session had produced is gone with it; start over in a new session.
-        snapshot = { ...initialSnapshot(), calls: snapshot.calls, instructions: snapshot.instructions, replayed: true };
-        onProgress?.(snapshot);
-        inFlight = [start(undefined, input.replayPrompt)];
+        await replay(new CanisterError(result.Err));
         continue;
       }
       const progress = result.Ok;

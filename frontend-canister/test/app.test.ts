@@ -3,9 +3,10 @@ import { ChatController } from '../src/chat-controller';
 import { ConversationStore } from '../src/conversation-store';
 import { addMessage, newConversation } from '../src/conversations';
 import type { ModelEndpoint } from '../src/env';
+import { Fleet, type FleetActors, loadQueryProbe } from '../src/fleet';
 import { DEFAULT_SETTINGS, type GenerationSettings } from '../src/settings';
 import { mountApp } from '../src/ui/app';
-import { FakeModel } from './fake-model';
+import { FakeModel, fakeFleet } from './fake-model';
 import indexHtml from '../index.html?raw';
 
 const markup = new DOMParser().parseFromString(indexHtml, 'text/html');
@@ -17,6 +18,11 @@ const endpoint: ModelEndpoint = {
   shouldFetchRootKey: false,
   verifyQuerySignatures: false,
 };
+
+function oneCanister(model: FakeModel): FleetActors<FakeModel> {
+  const actorOf = () => model;
+  return { fleet: new Fleet([{ name: 'model', endpoint }], { probe: loadQueryProbe(actorOf) }), actorOf };
+}
 
 const $ = <T extends HTMLElement = HTMLElement>(testId: string) =>
   document.querySelector<T>(`[data-testid="${testId}"]`)!;
@@ -31,14 +37,14 @@ async function openStore(dbName: string) {
   return store;
 }
 
-async function mount(model = new FakeModel(), dbName = `app${dbCount++}`) {
+/** The page on one canister, `model` (or on the fleet `canisters`). */
+async function mount(model = new FakeModel(), dbName = `app${dbCount++}`, canisters = oneCanister(model)) {
   document.body.innerHTML = markup.body.innerHTML;
   let settings: GenerationSettings = { ...DEFAULT_SETTINGS, maxTokens: 4, randomSeed: false };
-  const controller = new ChatController({ actor: model, store: await openStore(dbName), getSettings: () => settings });
+  const controller = new ChatController({ canisters, store: await openStore(dbName), getSettings: () => settings });
   mountApp({
     controller,
-    endpoint,
-    queryActor: model,
+    canisters,
     getSettings: () => settings,
     saveSettings: (next) => (settings = next),
   });
@@ -162,7 +168,28 @@ describe('chat page', () => {
     expect($('model-pill').textContent).toBe('Random demo model · 124 M · f32');
     expect($('status-parameters').textContent).toBe('124 M');
     expect($('status-sessions').textContent).toBe('0 of 16');
-    expect($('status-endpoint').textContent).toContain('uxrrr-q7777-77774-qaaaq-cai');
+    expect($('status-endpoint').textContent).toBe(
+      'Model canister uxrrr-q7777-77774-qaaaq-cai on the local replica (id from ic_env cookie).',
+    );
+  });
+
+  it("on a fleet, shows a conversation's move as a note, and the status of the conversation's canister", async () => {
+    const [first, second] = [new FakeModel(), new FakeModel()];
+    second.activeTurns = 1;
+    await mount(first, `app${dbCount++}`, fakeFleet([first, second]));
+    await until(() => expect($('model-pill').dataset.state).toBe('ready'));
+    expect($('status-endpoint').textContent).toContain('canister-0 (model, one of 2)');
+    type('First');
+    await until(() => expect($$('message')[1]?.dataset.outcome).toBe('done'));
+
+    first.stopped = true;
+    type('Second');
+    await until(() => expect($$('message')[3]?.dataset.outcome).toBe('done'));
+    expect($('moved-note').textContent).toMatch(/^Moved to model_1: model was stopped/);
+    expect($$('replayed-note')).toEqual([]);
+    await until(() => expect($('status-endpoint').textContent).toContain('canister-1 (model_1, one of 2)'));
+    expect($('model-pill').dataset.state).toBe('ready');
+    expect($('banner').hidden).toBe(true);
   });
 
   it('switches and deletes conversations from the sidebar', async () => {

@@ -3,9 +3,10 @@ import type { TurnRequest } from '../src/bindings/model.did';
 import { ChatController } from '../src/chat-controller';
 import { ConversationStore } from '../src/conversation-store';
 import { type Conversation, addMessage, newConversation } from '../src/conversations';
+import type { FleetActors, FleetOptions } from '../src/fleet';
 import type { GenerationLocks } from '../src/generation-locks';
 import { DEFAULT_SETTINGS, type GenerationSettings } from '../src/settings';
-import { FakeModel, MemoryStorage, SharedLocks } from './fake-model';
+import { FakeModel, fakeFleet, MemoryStorage, SharedLocks } from './fake-model';
 
 const fixedSeed: GenerationSettings = { ...DEFAULT_SETTINGS, maxTokens: 4, randomSeed: false, seed: 7 };
 
@@ -18,6 +19,8 @@ afterEach(() => {
 interface TabOptions {
   settings?: GenerationSettings;
   model?: FakeModel;
+  /** The canisters, when not just `model`. */
+  canisters?: FleetActors<FakeModel>;
   dbName?: string;
   storage?: Storage;
   locks?: GenerationLocks;
@@ -27,6 +30,7 @@ interface TabOptions {
 async function tab({
   settings = fixedSeed,
   model = new FakeModel(),
+  canisters = fakeFleet([model]),
   dbName = `controller${dbCount++}`,
   storage = new MemoryStorage(),
   locks,
@@ -35,7 +39,7 @@ async function tab({
   stores.push(store);
   let clock = 1_000;
   const controller = new ChatController({
-    actor: model,
+    canisters,
     store,
     getSettings: () => settings,
     locks,
@@ -49,6 +53,18 @@ async function storedElsewhere(dbName: string, id: string): Promise<Conversation
   const store = await ConversationStore.open({ indexedDB, storage: new MemoryStorage(), dbName });
   stores.push(store);
   return store.get(id);
+}
+
+/** A database and storage whose open conversation is "Hi" → "Hello!", the answer holding `sessionId`. */
+async function savedChat(sessionId: string, fields: Partial<Conversation> = {}) {
+  const storage = new MemoryStorage();
+  const seeded = await tab({ storage });
+  const old = { ...newConversation(1), id: 'old', title: 'Old chat', ...fields };
+  addMessage(old, { id: 'u', parentId: null, role: 'user', text: 'Hi' });
+  addMessage(old, { id: 'a', parentId: 'u', role: 'assistant', text: 'Hello!', outcome: 'done', sessionId });
+  await seeded.store.save(old);
+  seeded.store.activeId = 'old';
+  return { dbName: seeded.dbName, storage };
 }
 
 const starts = (model: FakeModel) => model.method('start_turn') as TurnRequest[];
@@ -196,7 +212,9 @@ describe('ChatController', () => {
     const second = controller.send('In the second chat');
     const secondId = controller.active.id;
     expect(controller.busy).toBe(true);
-    expect(starts(model).map((r) => r.prompt)).toEqual(['In the first chat', 'In the second chat']);
+    await vi.waitFor(() =>
+      expect(starts(model).map((r) => r.prompt)).toEqual(['In the first chat', 'In the second chat']),
+    );
 
     controller.select(firstId);
     controller.stop();
@@ -279,14 +297,7 @@ describe('ChatController', () => {
   });
 
   it('recovers transparently when the canister no longer knows the session', async () => {
-    const storage = new MemoryStorage();
-    const seeded = await tab({ storage });
-    const old = { ...newConversation(1), id: 'old', title: 'Old chat' };
-    addMessage(old, { id: 'u', parentId: null, role: 'user', text: 'Hi' });
-    addMessage(old, { id: 'a', parentId: 'u', role: 'assistant', text: 'Hello!', outcome: 'done', sessionId: '99' });
-    await seeded.store.save(old);
-    seeded.store.activeId = 'old';
-    const { model, controller } = await tab({ dbName: seeded.dbName, storage });
+    const { model, controller } = await tab(await savedChat('99'));
 
     await controller.send('How are you?');
 
@@ -430,5 +441,164 @@ describe('ChatController', () => {
     controller.showVersion(controller.path[1].id, -1);
     // The first version's session is still its own, so it goes on there.
     expect(controller.planPrompt('Next').contextTokens).toBe(9);
+  });
+});
+
+describe('ChatController with a fleet of canisters', () => {
+  /** Two canisters; the first is the less busy one, so new conversations start there. */
+  function twoCanisters(options: Partial<FleetOptions> = {}) {
+    const [first, second] = [new FakeModel(), new FakeModel()];
+    second.activeTurns = 1;
+    return { first, second, canisters: fakeFleet([first, second], options) };
+  }
+  const turnCalls = (model: FakeModel) => model.requests.filter((r) => r.method.endsWith('_turn'));
+
+  it('starts a new conversation on the least busy canister, keeps it there and stores it with the conversation', async () => {
+    const { first, second, canisters } = twoCanisters();
+    first.activeTurns = 3;
+    const { controller, dbName } = await tab({ canisters });
+
+    await controller.send('First');
+    await controller.send('Second');
+
+    expect(turnCalls(first)).toEqual([]);
+    expect(starts(second).map((r) => [r.session_id, r.prompt])).toEqual([
+      [[], 'First'],
+      [[1n], 'Second'],
+    ]);
+    // Placing probes each canister once; the follow-up goes to the conversation's canister without asking.
+    expect([first.method('load'), second.method('load')].map((calls) => calls.length)).toEqual([1, 1]);
+    expect((await storedElsewhere(dbName, controller.active.id))!.canisterId).toBe('canister-1');
+    expect(controller.canisterOf(controller.active)?.name).toBe('model_1');
+  });
+
+  it('moves a conversation off its stopped canister: the follow-up replays it on another, which keeps it after a reload', async () => {
+    const { first, second, canisters } = twoCanisters();
+    const storage = new MemoryStorage();
+    const { controller, dbName } = await tab({ canisters, storage });
+    await controller.send('First');
+    expect(starts(first)).toHaveLength(1);
+    const callsBeforeStop = turnCalls(first).length;
+
+    first.stopped = true;
+    await controller.send('Second');
+
+    const [, firstAnswer, , moved] = controller.path;
+    expect(moved).toMatchObject({
+      outcome: 'done',
+      text: 't1 t2 t3 t4 ',
+      replayed: true,
+      moved: { from: 'model', to: 'model_1', reason: 'stopped' },
+      sessionId: '1',
+    });
+    expect(moved.error).toBeUndefined();
+    // The follow-up was tried in its session on the stopped canister, then replayed whole in a new session.
+    expect(starts(first).map((r) => r.session_id)).toEqual([[], [1n]]);
+    expect(starts(second).map((r) => [r.session_id, r.prompt])).toEqual([
+      [[], 'User: First\nAssistant: t1 t2 t3 t4 \n\nUser: Second'],
+    ]);
+    // Sessions on the old canister are out of reach: none is named any more.
+    expect(firstAnswer.sessionId).toBeUndefined();
+    expect(controller.canisterOf(controller.active)?.name).toBe('model_1');
+
+    const reloaded = await tab({ canisters: fakeFleet([first, second]), dbName, storage });
+    expect(texts(reloaded.controller)).toEqual(texts(controller));
+    expect(reloaded.controller.active.canisterId).toBe('canister-1');
+    await reloaded.controller.send('Third');
+    expect(
+      starts(second)
+        .map((r) => [r.session_id, r.prompt])
+        .at(-1),
+    ).toEqual([[1n], 'Third']);
+    expect(turnCalls(first)).toHaveLength(callsBeforeStop + 1); // the refused follow-up, and nothing after it
+  });
+
+  it('moves in the middle of an answer when its canister stops between calls, and on a busy canister', async () => {
+    const { first, second, canisters } = twoCanisters({ cooldownMs: 0 });
+    const { controller } = await tab({ canisters, settings: { ...fixedSeed, maxTokens: 6 } });
+    first.onCall = () => {
+      if (first.sessions.get(1n)?.generated) first.stopped = true;
+    };
+    await controller.send('Hi');
+    expect(controller.path[1]).toMatchObject({
+      outcome: 'done',
+      text: 't1 t2 t3 t4 t5 t6 ',
+      moved: { from: 'model', to: 'model_1', reason: 'stopped' },
+    });
+
+    // A new conversation on the first canister again (no cooldown here), refused there as busy.
+    first.stopped = false;
+    first.onCall = undefined;
+    second.activeTurns = 5;
+    first.script({ Err: 'busy: all 13 sessions are in use; try again in a few minutes' });
+    controller.newChat();
+    await controller.send('Busy?');
+    expect(controller.path[1]).toMatchObject({
+      outcome: 'done',
+      moved: { from: 'model', to: 'model_1', reason: 'busy' },
+    });
+  });
+
+  it('keeps the error when every canister fails, and does not move on errors another canister would repeat', async () => {
+    const { first, second, canisters } = twoCanisters();
+    const { controller } = await tab({ canisters });
+    first.stopped = second.stopped = true;
+    await controller.send('Hi');
+    expect(controller.path[1]).toMatchObject({ outcome: 'error' });
+    expect(controller.path[1].error).toMatch(/rejected.*stopped/);
+
+    const other = twoCanisters();
+    const { controller: refused } = await tab({ canisters: other.canisters });
+    other.first.script({ Err: 'Prompt is too long' });
+    await refused.send('Hi');
+    expect(refused.path[1]).toMatchObject({ outcome: 'error' });
+    expect(turnCalls(other.second)).toEqual([]);
+  });
+
+  it('with one canister never probes, and a stopped canister is an error as before', async () => {
+    const { model, controller } = await tab();
+    await controller.send('First');
+    model.stopped = true;
+    await controller.send('Second');
+    expect(controller.path[3]).toMatchObject({ outcome: 'error' });
+    expect(controller.path[3].moved).toBeUndefined();
+    expect(controller.path[3].error).toMatch(/rejected.*stopped/);
+    expect(model.method('load')).toEqual([]);
+    expect(controller.path[1].sessionId).toBe('1'); // still its session, for when the canister is back
+  });
+
+  it("continues a record from before the fleet in its session on the fleet's first canister", async () => {
+    const { first, second, canisters } = twoCanisters();
+    first.activeTurns = 9; // the least busy would be the second; the sessions are on the first
+    first.sessions.set(1n, { promptTokensLeft: 0, generated: 1, maxNewTokens: 1, context: 6 });
+    const { controller } = await tab({ canisters, ...(await savedChat('1')) });
+
+    await controller.send('How are you?');
+
+    expect(starts(first).map((r) => [r.session_id, r.prompt])).toEqual([[[1n], 'How are you?']]);
+    expect([first.method('load'), turnCalls(second)]).toEqual([[], []]);
+  });
+
+  it("starts over on the least busy canister when the conversation's canister left the fleet", async () => {
+    const { first, second, canisters } = twoCanisters();
+    const { controller } = await tab({ canisters, ...(await savedChat('5', { canisterId: 'gone-canister' })) });
+
+    await controller.send('How are you?');
+
+    expect(starts(first).map((r) => [r.session_id, r.prompt])).toEqual([
+      [[], 'User: Hi\nAssistant: Hello!\n\nUser: How are you?'],
+    ]);
+    expect(turnCalls(second)).toEqual([]);
+    expect(controller.active.canisterId).toBe('canister-0');
+    expect(controller.path[1].sessionId).toBeUndefined();
+  });
+
+  it("ends a deleted conversation's sessions on its own canister", async () => {
+    const { first, second, canisters } = twoCanisters();
+    first.activeTurns = 2;
+    const { controller } = await tab({ canisters });
+    await controller.send('Hi');
+    controller.remove(controller.active.id);
+    expect([first.ended, second.ended]).toEqual([[], [1n]]);
   });
 });

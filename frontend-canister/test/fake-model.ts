@@ -1,4 +1,6 @@
-import type { Status, TokenizeResult, TurnProgress, TurnRequest, TurnResult } from '../src/bindings/model.did';
+import { CertifiedRejectErrorCode, RejectError } from '@icp-sdk/core/agent';
+import type { Load, Status, TokenizeResult, TurnProgress, TurnRequest, TurnResult } from '../src/bindings/model.did';
+import { Fleet, type FleetActors, type FleetMember, type FleetOptions, loadQueryProbe } from '../src/fleet';
 import type { GenerationLocks } from '../src/generation-locks';
 
 interface FakeSession {
@@ -25,6 +27,8 @@ export class FakeModel {
   readonly sessions = new Map<bigint, FakeSession>();
   readonly ended: bigint[] = [];
   modelLoaded = true;
+  /** Rejects every call as the replica rejects them for a stopped canister. */
+  stopped = false;
   #nextSessionId = 1n;
   #scripted: Scripted[] = [];
   readonly #promptTokensPerCall: number;
@@ -91,6 +95,7 @@ export class FakeModel {
 
   end_session = async (sessionId: bigint) => {
     this.requests.push({ method: 'end_session', arg: sessionId });
+    this.#rejectIfStopped();
     this.ended.push(sessionId);
     return this.sessions.delete(sessionId) ? { Ok: null } : { Err: `Unknown session ${sessionId}` };
   };
@@ -108,8 +113,27 @@ export class FakeModel {
 
   status = async (): Promise<Status> => {
     if (!this.reachable) throw new TypeError('Failed to fetch');
+    this.#rejectIfStopped();
     return this.#status();
   };
+
+  /** Turns under way: set by a test to make this canister look busy. */
+  activeTurns = 0;
+
+  load = async (): Promise<Load> => {
+    this.requests.push({ method: 'load', arg: undefined });
+    this.#rejectIfStopped();
+    return {
+      active_turns: this.activeTurns,
+      sessions: this.sessions.size,
+      max_sessions: 16,
+      last_call_instructions: 0n,
+    };
+  };
+
+  #rejectIfStopped(): void {
+    if (this.stopped) throw stoppedReject();
+  }
 
   #status = (): Status => ({
     config_bytes: 665n,
@@ -136,6 +160,7 @@ export class FakeModel {
 
   async #reply(method: string, arg: unknown, compute: () => TurnResult): Promise<TurnResult> {
     this.requests.push({ method, arg });
+    this.#rejectIfStopped();
     this.maxInFlight = Math.max(this.maxInFlight, ++this.#inFlight);
     const scripted = this.#scripted.shift();
     const result = scripted ?? compute();
@@ -173,6 +198,33 @@ export class FakeModel {
       instructions: this.#instructionsPerCall,
     };
   }
+}
+
+/** The agent's error for a call to a stopped canister (the replica refuses it before it runs). */
+function stoppedReject(): RejectError {
+  const message = 'Canister is stopped and therefore does not have a CallContextManager';
+  return RejectError.fromCode(new CertifiedRejectErrorCode(new Uint8Array(32) as never, 5, message, 'IC0508'));
+}
+
+/** Member `i` of a test fleet: model, model_1, … with canister ids canister-0, canister-1, … */
+export function fleetMember(i: number): FleetMember {
+  return {
+    name: i ? `model_${i}` : 'model',
+    endpoint: {
+      canisterId: `canister-${i}`,
+      canisterIdSource: 'ic_env cookie',
+      network: 'local',
+      shouldFetchRootKey: false,
+      verifyQuerySignatures: false,
+    },
+  };
+}
+
+/** A fleet of fake canisters, one per model, probed through their `load` query as the page probes. */
+export function fakeFleet(models: FakeModel[], options: Partial<FleetOptions> = {}): FleetActors<FakeModel> {
+  const members = models.map((_, i) => fleetMember(i));
+  const actorOf = (member: FleetMember) => models[members.indexOf(member)];
+  return { fleet: new Fleet(members, { probe: loadQueryProbe(actorOf), ...options }), actorOf };
 }
 
 /** An in-memory Storage; `failWrites` simulates a full quota. */

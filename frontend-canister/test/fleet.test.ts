@@ -9,15 +9,15 @@ import { describe, expect, it, vi } from 'vitest';
 import { EndpointConfigError, type EnvironmentSources } from '../src/env';
 import { CanisterError } from '../src/errors';
 import {
-  type CanisterLoad,
   discoverFleet,
-  failoverReason,
   Fleet,
   type FleetMember,
   type FleetSources,
   loadQueryProbe,
   MAX_FLEET_SIZE,
 } from '../src/fleet';
+import { type CanisterLoad, failoverReason } from '../src/fleet-rules.js';
+import { fleetMember } from './fake-model';
 
 const IDS = ['aaaaa-1', 'bbbbb-2', 'ccccc-3', 'ddddd-4'];
 
@@ -148,18 +148,8 @@ describe('failoverReason', () => {
   });
 });
 
-function fleetOf(count: number): FleetMember[] {
-  return IDS.slice(0, count).map((canisterId, i) => ({
-    name: i ? `model_${i}` : 'model',
-    endpoint: {
-      canisterId,
-      canisterIdSource: 'ic_env cookie',
-      network: 'local',
-      shouldFetchRootKey: true,
-      verifyQuerySignatures: false,
-    },
-  }));
-}
+const fleetOf = (count: number) => Array.from({ length: count }, (_, i) => fleetMember(i));
+const IN_FLEET = fleetOf(4).map((m) => m.endpoint.canisterId);
 
 /** A probe answering from a table of loads, counting its calls. */
 function probeOf(loads: Record<string, CanisterLoad | Error>) {
@@ -171,59 +161,62 @@ function probeOf(loads: Record<string, CanisterLoad | Error>) {
 }
 
 const load = (activeTurns: number, sessions: number): CanisterLoad => ({ activeTurns, sessions });
+const idOf = (member: FleetMember | null | undefined) => member?.endpoint.canisterId;
 
-describe('Fleet placement', () => {
-  it('puts a new conversation on the canister with the fewest active turns, then the fewest sessions', async () => {
-    const probe = probeOf({ [IDS[0]]: load(2, 1), [IDS[1]]: load(1, 9), [IDS[2]]: load(1, 3) });
+describe('Fleet.leastBusy', () => {
+  it('picks the canister with the fewest active turns, then the fewest sessions', async () => {
+    const probe = probeOf({ [IN_FLEET[0]]: load(2, 1), [IN_FLEET[1]]: load(1, 9), [IN_FLEET[2]]: load(1, 3) });
     const fleet = new Fleet(fleetOf(3), { probe });
-    expect((await fleet.canisterFor('c1')).endpoint.canisterId).toBe(IDS[2]);
+    expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[2]);
     expect(probe).toHaveBeenCalledTimes(3);
   });
 
-  it('keeps a conversation on its canister without probing again, whatever the loads become', async () => {
-    const loads = { [IDS[0]]: load(0, 0), [IDS[1]]: load(5, 5) };
-    const probe = probeOf(loads);
-    const fleet = new Fleet(fleetOf(2), { probe });
-    expect((await fleet.canisterFor('c1')).endpoint.canisterId).toBe(IDS[0]);
-    loads[IDS[0]] = load(9, 9);
-    expect((await fleet.canisterFor('c1')).endpoint.canisterId).toBe(IDS[0]);
-    expect(probe).toHaveBeenCalledTimes(2);
-  });
-
   it('spreads equally loaded canisters at random, not all on the first', async () => {
-    const probe = probeOf({ [IDS[0]]: load(0, 0), [IDS[1]]: load(0, 0) });
-    const draws = [0.9, 0.1, 0.2, 0.8]; // tie-break draws: first pick gets IDS[1], second IDS[0]
+    const probe = probeOf({ [IN_FLEET[0]]: load(0, 0), [IN_FLEET[1]]: load(0, 0) });
+    const draws = [0.9, 0.1, 0.2, 0.8]; // tie-break draws: first pick gets the second canister, then the first
     const fleet = new Fleet(fleetOf(2), { probe, random: () => draws.shift()! });
-    expect((await fleet.canisterFor('c1')).endpoint.canisterId).toBe(IDS[1]);
-    expect((await fleet.canisterFor('c2')).endpoint.canisterId).toBe(IDS[0]);
-  });
-
-  it('restores a stored placement, and ignores one outside the fleet', async () => {
-    const probe = probeOf({ [IDS[0]]: load(0, 0), [IDS[1]]: load(3, 3) });
-    const fleet = new Fleet(fleetOf(2), { probe });
-    fleet.place('c1', IDS[1]);
-    fleet.place('c2', 'gone-canister');
-    expect((await fleet.canisterFor('c1')).endpoint.canisterId).toBe(IDS[1]);
-    expect((await fleet.canisterFor('c2')).endpoint.canisterId).toBe(IDS[0]);
+    expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[1]);
+    expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[0]);
   });
 
   it('skips a canister whose probe fails and avoids it while it cools down', async () => {
     let now = 0;
-    const loads: Record<string, CanisterLoad | Error> = { [IDS[0]]: new Error('stopped'), [IDS[1]]: load(4, 4) };
-    const fleet = new Fleet(fleetOf(2), { probe: probeOf(loads), now: () => now, cooldownMs: 1000 });
-    expect((await fleet.canisterFor('c1')).endpoint.canisterId).toBe(IDS[1]);
-    expect(fleet.isAvailable(IDS[0])).toBe(false);
-    loads[IDS[0]] = load(0, 0);
-    expect((await fleet.canisterFor('c2')).endpoint.canisterId).toBe(IDS[1]); // still cooling: not even probed
+    const loads: Record<string, CanisterLoad | Error> = {
+      [IN_FLEET[0]]: new Error('stopped'),
+      [IN_FLEET[1]]: load(4, 4),
+    };
+    const probe = probeOf(loads);
+    const fleet = new Fleet(fleetOf(2), { probe, now: () => now, cooldownMs: 1000 });
+    expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[1]);
+    expect(fleet.isAvailable(fleet.members[0])).toBe(false);
+    expect(idOf(fleet.firstAvailable)).toBe(IN_FLEET[1]);
+    loads[IN_FLEET[0]] = load(0, 0);
+    probe.mockClear();
+    expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[1]); // still cooling: the only one left, not even probed
+    expect(probe).not.toHaveBeenCalled();
     now = 1000;
-    expect((await fleet.canisterFor('c3')).endpoint.canisterId).toBe(IDS[0]);
+    expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[0]);
+  });
+
+  it('takes any canister when none answers its probe (they may still answer calls)', async () => {
+    const fleet = new Fleet(fleetOf(2), {
+      probe: probeOf({ [IN_FLEET[0]]: new Error('no'), [IN_FLEET[1]]: new Error('no') }),
+      random: () => 0.7,
+    });
+    expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[1]);
   });
 
   it('with one canister (the default) never probes', async () => {
     const probe = probeOf({});
     const fleet = new Fleet(fleetOf(1), { probe });
-    expect((await fleet.canisterFor('c1')).endpoint.canisterId).toBe(IDS[0]);
+    expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[0]);
     expect(probe).not.toHaveBeenCalled();
+  });
+
+  it('knows its canisters by id', () => {
+    const fleet = new Fleet(fleetOf(2), { probe: probeOf({}) });
+    expect(fleet.memberOf(IN_FLEET[1])).toBe(fleet.members[1]);
+    expect(fleet.memberOf('gone-canister')).toBeUndefined();
   });
 });
 
@@ -244,66 +237,48 @@ describe('loadQueryProbe', () => {
     }));
     expect(await probe(fleet[0])).toEqual({ activeTurns: 3, sessions: 7 });
     expect(await probe(fleet[1])).toEqual({ activeTurns: 1, sessions: 7 });
-    expect(asked).toEqual([IDS[0], IDS[1]]);
+    expect(asked).toEqual([IN_FLEET[0], IN_FLEET[1]]);
   });
 });
 
-describe('Fleet.run failover', () => {
+describe('Fleet.moveAway', () => {
   const stopped = () => reject('IC0508', 'Canister is stopped');
 
-  it('moves a conversation off a stopped canister to the least busy other one, which replays it', async () => {
-    const probe = probeOf({ [IDS[0]]: load(0, 0), [IDS[1]]: load(3, 0), [IDS[2]]: load(1, 0) });
+  it('moves a conversation off a stopped canister to the least busy other one, which cools down', async () => {
+    const probe = probeOf({ [IN_FLEET[0]]: load(0, 0), [IN_FLEET[1]]: load(3, 0), [IN_FLEET[2]]: load(1, 0) });
     const fleet = new Fleet(fleetOf(3), { probe });
-    fleet.place('c1', IDS[0]);
-    const calls: [string, boolean][] = [];
-    const moves: string[] = [];
-    const answer = await fleet.run(
-      'c1',
-      async (member, { moved }) => {
-        calls.push([member.endpoint.canisterId, moved]);
-        if (member.endpoint.canisterId === IDS[0]) throw stopped();
-        return 'hello';
-      },
-      (from, to, reason) => moves.push(`${from.name}->${to.name}:${reason}`),
-    );
-    expect(answer).toBe('hello');
-    expect(calls).toEqual([
-      [IDS[0], false],
-      [IDS[2], true],
-    ]);
-    expect(moves).toEqual(['model->model_2:stopped']);
-    expect(fleet.placementOf('c1')?.endpoint.canisterId).toBe(IDS[2]);
-    expect(fleet.isAvailable(IDS[0])).toBe(false);
+    const tried = new Set<string>();
+    const move = await fleet.moveAway(fleet.members[0], stopped(), tried);
+    expect(move).toEqual({ to: fleet.members[2], reason: 'stopped' });
+    expect([...tried]).toEqual([IN_FLEET[0]]);
+    expect(fleet.isAvailable(fleet.members[0])).toBe(false);
   });
 
-  it('moves on quota, tries each canister at most once, then throws the last refusal', async () => {
+  it('moves on quota, never back to a canister the turn failed on, and gives up when every one was tried', async () => {
     const fleet = new Fleet(fleetOf(3), {
-      probe: probeOf({ [IDS[0]]: load(0, 0), [IDS[1]]: load(0, 0), [IDS[2]]: load(0, 0) }),
+      probe: probeOf({ [IN_FLEET[0]]: load(0, 0), [IN_FLEET[1]]: load(0, 0), [IN_FLEET[2]]: load(0, 0) }),
     });
-    const tried: string[] = [];
     const refusal = new CanisterError('quota: this hour is spent');
-    await expect(
-      fleet.run('c1', async (member) => {
-        tried.push(member.endpoint.canisterId);
-        throw refusal;
-      }),
-    ).rejects.toBe(refusal);
-    expect([...tried].sort()).toEqual(IDS.slice(0, 3));
+    const tried = new Set<string>();
+    const first = await fleet.moveAway(fleet.members[0], refusal, tried);
+    expect(first?.reason).toBe('quota');
+    const second = await fleet.moveAway(first!.to, refusal, tried);
+    expect(new Set([IN_FLEET[0], idOf(first!.to), idOf(second!.to)])).toEqual(new Set(IN_FLEET.slice(0, 3)));
+    expect(await fleet.moveAway(second!.to, refusal, tried)).toBeNull();
   });
 
   it('does not move on an error another canister would repeat', async () => {
-    const fleet = new Fleet(fleetOf(2), { probe: probeOf({ [IDS[0]]: load(0, 0), [IDS[1]]: load(1, 1) }) });
-    const call = vi.fn(async () => {
-      throw new CanisterError('Prompt is too long');
-    });
-    await expect(fleet.run('c1', call)).rejects.toThrow('Prompt is too long');
-    expect(call).toHaveBeenCalledTimes(1);
-    expect(fleet.placementOf('c1')?.endpoint.canisterId).toBe(IDS[0]);
+    const probe = probeOf({ [IN_FLEET[0]]: load(0, 0), [IN_FLEET[1]]: load(1, 1) });
+    const fleet = new Fleet(fleetOf(2), { probe });
+    expect(await fleet.moveAway(fleet.members[0], new CanisterError('Prompt is too long'), new Set())).toBeNull();
+    expect(fleet.isAvailable(fleet.members[0])).toBe(true);
+    expect(probe).not.toHaveBeenCalled();
   });
 
-  it('with one canister a stopped canister is an error, as before', async () => {
-    const fleet = new Fleet(fleetOf(1), { probe: probeOf({}) });
-    const error = stopped();
-    await expect(fleet.run('c1', async () => Promise.reject(error))).rejects.toBe(error);
+  it('with one canister a stopped canister stays an error, as before', async () => {
+    const probe = probeOf({});
+    const fleet = new Fleet(fleetOf(1), { probe });
+    expect(await fleet.moveAway(fleet.members[0], stopped(), new Set())).toBeNull();
+    expect(probe).not.toHaveBeenCalled();
   });
 });

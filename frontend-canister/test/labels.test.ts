@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeStatus, liveStatsItems, modelSummary, phaseLabel, statsItems } from '../src/labels';
+import { describeStatus, liveStatsItems, modelSummary, movedNote, phaseLabel, statsItems } from '../src/labels';
 import { formatBytes, formatCount, formatInteger, formatRate, plural } from '../src/format';
 import { initialSnapshot } from '../src/turn';
 import { FakeModel } from './fake-model';
@@ -18,6 +18,18 @@ describe('phaseLabel', () => {
     );
     expect(phaseLabel({ ...initialSnapshot(), phase: 'generating' })).toBe('Generating…');
     expect(phaseLabel({ ...initialSnapshot(), replayed: true })).toMatch(/replaying/);
+    expect(phaseLabel({ ...initialSnapshot(), replayed: true, moved: true })).toBe(
+      'Moving to another canister, replaying the conversation…',
+    );
+  });
+});
+
+describe('movedNote', () => {
+  it('says where the conversation went and why', () => {
+    expect(movedNote({ from: 'model', to: 'model_1', reason: 'stopped' })).toBe(
+      'Moved to model_1: model was stopped, being upgraded or out of cycles, so the conversation was sent again as context.',
+    );
+    expect(movedNote({ from: 'model_2', to: 'model', reason: 'quota' })).toMatch(/^Moved to model: model_2 had spent/);
   });
 });
 

@@ -1,9 +1,10 @@
-// @vitest-environment-options { "url": "https://fe.icp0.io/?canisterId=aaaaa-aa" }
+// @vitest-environment-options { "url": "https://fe.icp0.io/?canisterId=aaaaa-aa,ryjl3-tyaaa-aaaaa-aaaba-cai" }
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { discoverEndpoint, readBrowserSources } from '../src/env';
-import { createModelActor } from '../src/model-client';
+import { readBrowserSources } from '../src/env';
+import { discoverFleet } from '../src/fleet';
+import { createFleetActors } from '../src/model-client';
 
-describe('createModelActor', () => {
+describe('createFleetActors', () => {
   afterEach(() => vi.unstubAllGlobals());
 
   /** Records the URLs the agent requests; every request is refused so nothing else happens. */
@@ -21,18 +22,24 @@ describe('createModelActor', () => {
 
   it('asks the local replica for its root key before the first call', async () => {
     const urls = recordFetches();
-    const actor = createModelActor(
-      discoverEndpoint({ build: { canisterId: 'aaaaa-aa' }, location: new URL('http://127.0.0.1:8080/') }),
-    );
-    await expect(actor.status()).rejects.toThrow();
+    const members = discoverFleet({ build: { canisterId: 'aaaaa-aa' }, location: new URL('http://127.0.0.1:8080/') });
+    await expect(createFleetActors(members)(members[0]).status()).rejects.toThrow();
     expect(urls[0]).toBe('http://127.0.0.1:8080/api/v2/status');
   });
 
   it('never asks mainnet for a root key', async () => {
     const urls = recordFetches();
-    const actor = createModelActor(discoverEndpoint(readBrowserSources()));
-    await expect(actor.status()).rejects.toThrow();
+    const members = discoverFleet(readBrowserSources());
+    await expect(createFleetActors(members)(members[0]).status()).rejects.toThrow();
     expect(urls[0]).toBe('https://icp0.io/api/v3/canister/aaaaa-aa/query');
     expect(urls.filter((url) => url.endsWith('/api/v2/status'))).toEqual([]);
+  });
+
+  it('gives each canister of the fleet its own actor, calling that canister', async () => {
+    const urls = recordFetches();
+    const members = discoverFleet(readBrowserSources());
+    const actorOf = createFleetActors(members);
+    await expect(actorOf(members[1]).status()).rejects.toThrow();
+    expect(urls[0]).toBe('https://icp0.io/api/v3/canister/ryjl3-tyaaa-aaaaa-aaaba-cai/query');
   });
 });

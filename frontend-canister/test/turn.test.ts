@@ -228,6 +228,53 @@ describe('runTurn', () => {
     expect(outcome).toMatchObject({ replayed: true, sessionId: 2n, text: 't1 t2 t3 t4 t5 t6 ' });
   });
 
+  it('goes on on the canister moveOn names, replaying the conversation into a new session there', async () => {
+    const [stopped, other] = [new FakeModel({ promptTokensPerCall: 100 }), new FakeModel()];
+    stopped.onCall = () => {
+      if (stopped.sessions.get(1n)?.generated) stopped.stopped = true; // stops after the first tokens
+    };
+    const failures: unknown[] = [];
+    const snapshots: TurnSnapshot[] = [];
+
+    const outcome = await runTurn(
+      stopped,
+      {
+        prompt: 'And then?',
+        sessionId: undefined,
+        replayPrompt: 'User: Hi\nAssistant: Hello\n\nUser: And then?',
+        settings,
+      },
+      {
+        onProgress: (s) => snapshots.push(s),
+        moveOn: async (error) => {
+          failures.push(error);
+          return other;
+        },
+      },
+    );
+
+    expect(failures).toHaveLength(1);
+    expect(String(failures[0])).toMatch(/stopped/);
+    expect(snapshots.find((s) => s.moved)).toMatchObject({ phase: 'starting', text: '', replayed: true });
+    expect((other.method('start_turn') as Array<{ prompt: string }>).map((r) => r.prompt)).toEqual([
+      'User: Hi\nAssistant: Hello\n\nUser: And then?',
+    ]);
+    expect(outcome).toMatchObject({
+      status: 'done',
+      moved: true,
+      replayed: true,
+      sessionId: 1n,
+      text: 't1 t2 t3 t4 t5 t6 ',
+    });
+  });
+
+  it('fails as before when moveOn has nowhere to go', async () => {
+    const model = new FakeModel();
+    model.stopped = true;
+    await expect(runTurn(model, input, { moveOn: async () => undefined })).rejects.toThrow(/stopped/);
+    expect(model.requests).toHaveLength(1);
+  });
+
   it('gives up when the replacement session is lost as well', async () => {
     const model = new FakeModel();
     model.script({ Err: 'Unknown session 5' }, { Err: 'unknown session 1' });

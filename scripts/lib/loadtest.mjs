@@ -1,7 +1,9 @@
 // scripts/loadtest's parts that do not need a replica: the statistics of a run (time to first token, tokens per
-// second, fairness), its report, which failed calls move a conversation to another canister, and one simulated
-// user (a conversation of several turns with think time, kept on its canister, moved and replayed when that
-// canister is stopped or refuses it).
+// second, fairness), its report, and one simulated user (a conversation of several turns with think time, kept on
+// its canister, moved and replayed when that canister is stopped or refuses it). Which canister is least busy and
+// which failed calls move a conversation are the chat page's own rules (frontend-canister/src/fleet-rules.js).
+
+import { CanisterError, canisterLoad, failoverReason, leastBusy } from '../../frontend-canister/src/fleet-rules.js';
 
 /** Percentile `p` (0..100) of `values`, interpolated linearly between the closest ranks (numpy's default). */
 export function percentile(values, p) {
@@ -64,29 +66,6 @@ export function formatLoadTable(rows) {
   return [header, `|${'---|'.repeat(12)}`, ...lines].join('\n');
 }
 
-/** IC error codes of a canister that cannot run messages now: stopped, stopping, no module (mid-reinstall), frozen. */
-const UNAVAILABLE_ERROR_CODES = new Set(['IC0508', 'IC0509', 'IC0537', 'IC0207']);
-const UNAVAILABLE_TEXT = /is stopped|is stopping|contains no Wasm module|out of cycles/i;
-
-/** An `Err` reply of the canister. */
-export class CanisterErr extends Error {}
-
-/**
- * Why a failed call should move its conversation to another canister ('stopped', 'quota', 'busy'), or null.
- * The same rules as the page's frontend-canister/src/fleet.ts (failoverReason), on the agent's errors as the
- * scripts see them (duck-typed: the reject's code carries rejectMessage and rejectErrorCode).
- */
-export function failoverReason(error) {
-  const refusal = (text) => (/^quota\b|\bquota:/i.test(text) ? 'quota' : /^busy\b/i.test(text) ? 'busy' : null);
-  if (error instanceof CanisterErr) return refusal(error.message);
-  const code = error?.cause?.code ?? error?.code;
-  if (code && typeof code.rejectMessage === 'string') {
-    if (UNAVAILABLE_ERROR_CODES.has(code.rejectErrorCode) || UNAVAILABLE_TEXT.test(code.rejectMessage)) return 'stopped';
-    return refusal(code.rejectMessage);
-  }
-  return null;
-}
-
 /**
  * One turn on one canister as the chat page runs it: start_turn, then continue_turn with one call kept queued
  * behind the running one. Returns { sessionId, sentAt, firstTokenAt, doneAt, tokenIds } in `clock` seconds.
@@ -96,9 +75,9 @@ export async function runTurn(actor, { sessionId, promptIds, settings, clock }) 
   let firstTokenAt = null;
   let done = false;
   const tokenIds = [];
-  const take = (result, method) => {
+  const take = (result) => {
     if (done) return null; // a continue_turn queued behind the last call: nothing more to read
-    if ('Err' in result) throw new CanisterErr(`${method}: ${result.Err}`);
+    if ('Err' in result) throw new CanisterError(result.Err);
     const progress = result.Ok;
     if (progress.token_ids.length && firstTokenAt === null) firstTokenAt = clock();
     tokenIds.push(...progress.token_ids);
@@ -107,11 +86,11 @@ export async function runTurn(actor, { sessionId, promptIds, settings, clock }) 
   };
   const first = take(await actor.start_turn({
     session_id: sessionId === null ? [] : [sessionId], prompt: '', prompt_ids: [Uint32Array.from(promptIds)], settings,
-  }), 'start_turn');
+  }));
   const id = first.session_id;
   const inFlight = new Set();
   const send = () => {
-    const call = actor.continue_turn(id).then((result) => { inFlight.delete(call); take(result, 'continue_turn'); });
+    const call = actor.continue_turn(id).then((result) => { inFlight.delete(call); take(result); });
     inFlight.add(call);
   };
   try {
@@ -178,20 +157,12 @@ export async function simulateUser({ pick, turns, promptIds, settings, think, cl
 }
 
 /**
- * The least busy of `members` ({ name, canisterId, actor }) outside `exclude` (canister ids): fewest active turns,
- * then fewest sessions, ties at random; members whose `loadOf` fails (stopped) are skipped.
+ * The least busy of `members` ({ name, canisterId, actor }) outside `exclude` (canister ids), by their `load` query
+ * and the page's rule (leastBusy); throws when none answers.
  */
-export async function leastBusy(members, loadOf, exclude = new Set(), random = Math.random) {
+export async function pickCanister(members, exclude = new Set(), random = Math.random) {
   const candidates = members.filter((m) => !exclude.has(m.canisterId));
-  const probed = await Promise.all(candidates.map(async (member) => {
-    try {
-      return { member, load: await loadOf(member), tieBreak: random() };
-    } catch {
-      return null;
-    }
-  }));
-  const answered = probed.filter(Boolean);
-  if (answered.length === 0) throw new Error('no canister of the fleet answers');
-  answered.sort((a, b) => a.load.activeTurns - b.load.activeTurns || a.load.sessions - b.load.sessions || a.tieBreak - b.tieBreak);
-  return answered[0].member;
+  const chosen = await leastBusy(candidates, ({ actor }) => canisterLoad(actor), { random });
+  if (!chosen) throw new Error('no canister of the fleet answers');
+  return chosen;
 }

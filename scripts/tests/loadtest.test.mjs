@@ -6,8 +6,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CertifiedRejectErrorCode, RejectError } from '@icp-sdk/core/agent';
+import { CanisterError, failoverReason } from '../../frontend-canister/src/fleet-rules.js';
 import {
-  CanisterErr, failoverReason, formatLoadTable, jainIndex, leastBusy, percentile, runTurn, simulateUser, summarizeLoad,
+  formatLoadTable, jainIndex, percentile, pickCanister, runTurn, simulateUser, summarizeLoad,
 } from '../lib/loadtest.mjs';
 
 test('percentile interpolates between ranks as numpy.percentile does', () => {
@@ -53,17 +55,18 @@ test('summarizeLoad: TTFT over all turns, tokens over the span, per-user rates w
   assert.equal(table[2], '| N = 1, K = 2 | 3 | 90 | 32.0 | 2.81 | 4.0 | 7.6 | 0.800 | 1 | 0 | 1 | 0 |');
 });
 
-const reject = (rejectErrorCode, rejectMessage) => Object.assign(new Error(rejectMessage), { cause: { code: { rejectCode: 5, rejectMessage, rejectErrorCode } } });
+/** The agent's error for a rejected call, as the scripts' agent (Node, @icp-sdk/core) throws it. */
+const reject = (rejectErrorCode, rejectMessage) =>
+  RejectError.fromCode(new CertifiedRejectErrorCode(new Uint8Array(32), 5, rejectMessage, rejectErrorCode));
 
-test('failoverReason moves off stopped, stopping, uninstalled and frozen canisters and on quota or busy refusals only', () => {
+test("the users' failures are classified by the page's rules: turn Errs and the scripts' agent errors", async () => {
   assert.equal(failoverReason(reject('IC0508', 'Canister x is stopped and therefore does not have a CallContextManager')), 'stopped');
-  assert.equal(failoverReason(reject('IC0509', 'Canister x is stopping')), 'stopped');
-  assert.equal(failoverReason(reject('IC0537', 'the canister contains no Wasm module')), 'stopped');
-  assert.equal(failoverReason(new CanisterErr('quota: this hour is spent')), 'quota');
-  assert.equal(failoverReason(new CanisterErr('busy: all 13 sessions are in use')), 'busy');
   assert.equal(failoverReason(reject('IC0502', 'Canister trapped')), null);
-  assert.equal(failoverReason(new CanisterErr('unknown session 3')), null);
-  assert.equal(failoverReason(new Error('fetch failed')), null);
+  const refusal = await runTurn({ start_turn: async () => ({ Err: 'busy: all 13 sessions are in use' }) }, {
+    sessionId: null, promptIds: [1], settings: {}, clock: () => 0,
+  }).catch((e) => e);
+  assert.ok(refusal instanceof CanisterError);
+  assert.equal(failoverReason(refusal), 'busy');
 });
 
 /**
@@ -84,6 +87,9 @@ function fakeCanister({ perCall = 2, failWhen = () => null } = {}) {
   };
   return {
     calls,
+    async load() {
+      return { active_turns: 0, sessions: sessions.size };
+    },
     async start_turn(request) {
       calls.push(['start_turn', request]);
       const error = failWhen('start_turn');
@@ -115,10 +121,6 @@ test('runTurn keeps one continue_turn queued, times the first token, and ignores
   assert.deepEqual(Array.from(canister.calls[0][1].prompt_ids[0]), [1, 2, 3]);
 });
 
-test('runTurn throws an Err reply as CanisterErr', async () => {
-  const canister = { start_turn: async () => ({ Err: 'quota: spent' }) };
-  await assert.rejects(runTurn(canister, { sessionId: null, promptIds: [1], settings: {}, clock: () => 0 }), CanisterErr);
-});
 
 test('simulateUser moves a conversation off a stopped canister and replays it there into a new session', async () => {
   let stopped = false;
@@ -157,10 +159,10 @@ test('simulateUser moves a conversation off a stopped canister and replays it th
 });
 
 test('simulateUser counts a conversation lost when every canister refuses it', async () => {
-  const refusing = () => fakeCanister({ failWhen: () => new CanisterErr('start_turn: quota: spent') });
+  const refusing = () => fakeCanister({ failWhen: () => new CanisterError('quota: spent') });
   const members = [{ name: 'model', canisterId: 'a', actor: refusing() }, { name: 'model_1', canisterId: 'b', actor: refusing() }];
   const record = await simulateUser({
-    pick: (exclude) => leastBusy(members, async () => ({ activeTurns: 0, sessions: 0 }), exclude),
+    pick: (exclude) => pickCanister(members, exclude),
     turns: 2, promptIds: () => [1], settings: { max_new_tokens: 2 }, think: () => 0, clock: () => 0, sleepUntil: async () => {},
   });
   assert.equal(record.lost, true);
@@ -168,16 +170,20 @@ test('simulateUser counts a conversation lost when every canister refuses it', a
   assert.equal(record.turns.length, 0);
 });
 
-test('leastBusy: fewest active turns, then sessions; a canister that does not answer is skipped', async () => {
-  const members = ['a', 'b', 'c', 'd'].map((canisterId) => ({ canisterId }));
-  const loads = { a: { activeTurns: 1, sessions: 0 }, b: { activeTurns: 0, sessions: 5 }, c: { activeTurns: 0, sessions: 2 }, d: null };
-  const loadOf = async ({ canisterId }) => {
-    if (!loads[canisterId]) throw new Error('stopped');
-    return loads[canisterId];
-  };
-  assert.equal((await leastBusy(members, loadOf)).canisterId, 'c');
-  assert.equal((await leastBusy(members, loadOf, new Set(['c']))).canisterId, 'b');
-  await assert.rejects(leastBusy(members, loadOf, new Set(['a', 'b', 'c'])), /no canister of the fleet answers/);
+test('pickCanister: fewest active turns, then sessions, by the load query; a canister that does not answer is skipped', async () => {
+  const loads = { a: [1, 0], b: [0, 5], c: [0, 2], d: null };
+  const members = Object.entries(loads).map(([canisterId, load]) => ({
+    canisterId,
+    actor: {
+      async load() {
+        if (!load) throw reject('IC0508', `Canister ${canisterId} is stopped`);
+        return { active_turns: load[0], sessions: load[1], max_sessions: 13, last_call_instructions: 0n };
+      },
+    },
+  }));
+  assert.equal((await pickCanister(members)).canisterId, 'c');
+  assert.equal((await pickCanister(members, new Set(['c']))).canisterId, 'b');
+  await assert.rejects(pickCanister(members, new Set(['a', 'b', 'c'])), /no canister of the fleet answers/);
 });
 
 test('scripts/loadtest rejects bad flags before starting anything', () => {

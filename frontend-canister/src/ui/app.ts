@@ -1,7 +1,7 @@
 import type { Status } from '../bindings/model.did';
 import type { ChatController } from '../chat-controller';
-import type { ModelEndpoint } from '../env';
 import { conversationJson, conversationMarkdown, exportFileName } from '../export';
+import type { FleetActors } from '../fleet';
 import { formatInteger } from '../format';
 import type { ModelMethods } from '../model-client';
 import { PromptMeter, promptFit, refusal } from '../prompt-meter';
@@ -10,15 +10,13 @@ import { byTestId } from './dom';
 import { MessagesView } from './messages-view';
 import { bindSettingsDialog } from './settings-dialog';
 import { SidebarView } from './sidebar-view';
-import { StatusPanel } from './status-panel';
+import { StatusPanel, type StatusTarget } from './status-panel';
 import { bindThemeToggle } from './theme';
 
 export interface AppOptions {
   controller: ChatController;
-  /** Absent when the page could not find the model canister (`configError` says why). */
-  endpoint?: ModelEndpoint;
-  /** Reads the canister status and counts tokens; absent like `endpoint`. */
-  queryActor?: ModelMethods<'status' | 'tokenize'>;
+  /** Read the status and count tokens; absent when the page could not find a model canister (`configError` says why). */
+  canisters?: FleetActors<ModelMethods<'status' | 'tokenize'>>;
   configError?: string;
   /** Shown when conversations cannot be saved (no IndexedDB). */
   storageWarning?: string;
@@ -43,8 +41,7 @@ function download(name: string, type: string, text: string): void {
 /** Wires the static markup in index.html to the controller. */
 export function mountApp({
   controller,
-  endpoint,
-  queryActor,
+  canisters,
   configError,
   storageWarning,
   getSettings,
@@ -72,9 +69,17 @@ export function mountApp({
   const messages = new MessagesView(controller, focusComposer, now);
   const sidebar = new SidebarView(controller, () => setSidebarOpen(false));
   let contextLength = DEFAULT_CONTEXT_LENGTH;
+  /** The canister the status and the token counter ask: the conversation's, or for a new chat the fleet's first. */
+  const queried =
+    canisters &&
+    ((): StatusTarget & { actor: ModelMethods<'tokenize'> } => {
+      const member = controller.canisterOf(controller.active) ?? canisters.fleet.firstAvailable;
+      return { member, actor: canisters.actorOf(member) };
+    });
   const status = new StatusPanel({
-    actor: queryActor,
-    endpoint,
+    target: queried,
+    fleetSize: canisters?.fleet.members.length ?? 0,
+    onUnreachable: (member) => canisters?.fleet.markUnavailable(member),
     onProblem: (problem) => {
       banner.textContent = configError ?? problem ?? storageWarning ?? '';
       banner.hidden = !banner.textContent;
@@ -83,7 +88,7 @@ export function mountApp({
       contextLength = reply.model[0]?.n_positions ?? DEFAULT_CONTEXT_LENGTH;
     },
   });
-  const meter = queryActor ? new PromptMeter((text) => queryActor.tokenize(text)) : undefined;
+  const meter = queried && new PromptMeter((text) => queried().actor.tokenize(text));
 
   const showRefusal = (message: string | undefined) => {
     composerError.textContent = message ?? '';
@@ -145,6 +150,7 @@ export function mountApp({
       : 'Message GPT-2…';
     sidebar.render();
     messages.render();
+    status.follow();
     // A finished turn changes the canister's counters, and a failure may mean the model went away.
     const busy = busyConversations();
     if (busy < wasBusy) void status.refresh();

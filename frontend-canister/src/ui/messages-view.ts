@@ -1,7 +1,7 @@
 import type { AnswerState, ChatController } from '../chat-controller';
 import { type ChatMessage, versionsOf } from '../conversations';
 import { plural } from '../format';
-import { liveStatsItems, phaseLabel, statsItems } from '../labels';
+import { liveStatsItems, movedNote, phaseLabel, statsItems } from '../labels';
 import { renderMarkdown } from '../markdown';
 import { byTestId, h } from './dom';
 
@@ -134,7 +134,9 @@ export class MessagesView {
     const body = [
       editing ? this.#editor(message) : content,
       phase !== undefined && h('p', { class: 'phase', text: phase, attrs: { role: 'status', 'data-testid': 'phase' } }),
-      message.replayed && note(REPLAYED_NOTE, 'replayed-note'),
+      message.moved
+        ? note(movedNote(message.moved), 'moved-note')
+        : message.replayed && note(REPLAYED_NOTE, 'replayed-note'),
       message.missingTokens
         ? note(
             `${plural(message.missingTokens, 'token')} generated while the page was away could not be shown.`,

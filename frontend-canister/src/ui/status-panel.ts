@@ -1,6 +1,6 @@
 import type { Status } from '../bindings/model.did';
-import type { ModelEndpoint } from '../env';
 import { describeFailure } from '../errors';
+import type { FleetMember } from '../fleet';
 import { describeStatus, modelSummary } from '../labels';
 import type { ModelMethods } from '../model-client';
 import { StatusPoller } from '../status-poller';
@@ -19,26 +19,39 @@ const PILL_TEXT: Record<ModelState, string> = {
 const NOT_LOADED_MESSAGE =
   'The model is not loaded yet: answers will fail until its weights are uploaded and setup_model has run.';
 
+/** The canister whose status the panel shows, and its actor. */
+export interface StatusTarget {
+  member: FleetMember;
+  actor: ModelMethods<'status'>;
+}
+
 export interface StatusPanelOptions {
-  actor: ModelMethods<'status'> | undefined;
-  endpoint: ModelEndpoint | undefined;
+  /** The canister to ask now (it follows the conversation on screen); absent when the page found none. */
+  target: (() => StatusTarget) | undefined;
+  /** Canisters in the fleet: with more than one, the dialog says which of them it shows. */
+  fleetSize: number;
+  /** The target did not answer. */
+  onUnreachable?: (member: FleetMember) => void;
   onProblem: (message: string | undefined) => void;
   /** Every status the canister reports (the token counter needs the context length). */
   onStatus?: (status: Status) => void;
 }
 
-/** The header pill and the status dialog, both fed by the canister's `status` query, polled while visible. */
+/**
+ * The header pill and the status dialog, both fed by the `status` query of the canister of the conversation on
+ * screen, polled while visible.
+ */
 export class StatusPanel {
   readonly #pill = byTestId('model-pill');
   readonly #dialog = byTestId<HTMLDialogElement>('status-dialog');
   readonly #groups = byTestId('status-groups');
+  readonly #endpoint = byTestId('status-endpoint');
   readonly #poller: StatusPoller;
+  /** The canister shown (or being asked). */
+  #shown: FleetMember | undefined;
 
   constructor(private readonly options: StatusPanelOptions) {
-    const { endpoint } = options;
-    byTestId('status-endpoint').textContent = endpoint
-      ? `Model canister ${endpoint.canisterId} on the ${endpoint.network === 'local' ? 'local replica' : 'Internet Computer'} (id from ${endpoint.canisterIdSource}).`
-      : 'No model canister configured.';
+    this.#show(options.target?.().member);
     this.#poller = new StatusPoller({
       check: () => this.#check(),
       isVisible: () => document.visibilityState !== 'hidden',
@@ -64,6 +77,25 @@ export class StatusPanel {
     return this.#poller.checkNow();
   }
 
+  /** Checks now if the canister to ask is no longer the one shown (another conversation, or it moved). */
+  follow(): void {
+    if (this.options.target && this.options.target().member !== this.#shown) void this.refresh();
+  }
+
+  #show(member: FleetMember | undefined): void {
+    this.#shown = member;
+    if (!member) {
+      this.#endpoint.textContent = 'No model canister configured.';
+      return;
+    }
+    const { endpoint, name } = member;
+    const fleet = this.options.fleetSize > 1;
+    const network = endpoint.network === 'local' ? 'local replica' : 'Internet Computer';
+    this.#endpoint.textContent =
+      `Model canister ${endpoint.canisterId}${fleet ? ` (${name}, one of ${this.options.fleetSize})` : ''} on the ` +
+      `${network} (${fleet ? 'ids' : 'id'} from ${endpoint.canisterIdSource}).`;
+  }
+
   #setState(state: ModelState, problem?: string, summary?: string): void {
     this.#pill.dataset.state = state;
     // Narrow screens keep the model's name and drop its size and precision.
@@ -75,11 +107,12 @@ export class StatusPanel {
   }
 
   async #check(): Promise<boolean> {
-    const { actor } = this.options;
-    if (!actor) {
+    if (!this.options.target) {
       this.#setState('unconfigured');
       return true;
     }
+    const { member, actor } = this.options.target();
+    this.#show(member);
     try {
       const status = await actor.status();
       this.options.onStatus?.(status);
@@ -105,6 +138,7 @@ export class StatusPanel {
       );
       return true;
     } catch (error) {
+      this.options.onUnreachable?.(member);
       const { message } = describeFailure(error);
       this.#setState('unreachable', `Cannot read the model canister's status. ${message} Retrying by itself.`);
       this.#groups.replaceChildren(h('p', { class: 'error', text: message }));

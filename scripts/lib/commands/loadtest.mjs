@@ -11,7 +11,7 @@ import { parseFlags, positiveInteger } from '../cli.mjs';
 import { deployCanister } from '../deploy.mjs';
 import { fleetNames } from '../fleet.mjs';
 import { importLocalReplica } from '../local-replica.mjs';
-import { formatLoadTable, leastBusy, simulateUser, summarizeLoad } from '../loadtest.mjs';
+import { formatLoadTable, pickCanister, simulateUser, summarizeLoad } from '../loadtest.mjs';
 import { createModelActor, unwrap } from '../model-canister.mjs';
 import { uploadModelWithAgent } from '../model-upload.mjs';
 import { createAgent } from '../network.mjs';
@@ -166,10 +166,6 @@ export async function main(argv) {
     const clock = () => replica.timing.seconds();
     const sleepUntil = async (at) => { while (clock() < at) await sleep(Math.max(5, Math.min(200, (at - clock()) * timeScale * 1000))); };
 
-    const loadOf = async ({ actor }) => {
-      const load = await actor.load();
-      return { activeTurns: load.active_turns, sessions: load.sessions };
-    };
     const settingsOf = (seed) => ({ ...SAMPLING, max_new_tokens: maxNewTokens, seed: BigInt(seed), call_budget: callBudget });
     const simulations = [];
     for (let u = 0; u < users; u++) {
@@ -178,7 +174,7 @@ export async function main(argv) {
       const arrival = random() * arrivals;
       const jitter = Array.from({ length: turns }, () => 0.5 + random());
       simulations.push(simulateUser({
-        pick: (exclude) => leastBusy(members, loadOf, exclude, random),
+        pick: (exclude) => pickCanister(members, exclude, random),
         turns,
         promptIds: () => promptOf(random, scaledPrompt),
         settings: settingsOf(u + 1),

@@ -22,7 +22,7 @@ export const B = 1_000_000_000;
 /** The IC's limit for one update message; every generating call must stay under it. */
 export const UPDATE_LIMIT = 40 * B;
 
-export { IDL, Principal, HttpAgent, Actor, modelIdlFactory };
+export { IDL, Principal, HttpAgent, Actor, Ed25519KeyIdentity, modelIdlFactory };
 
 export function modelWasm() {
   if (!existsSync(WASM_PATH)) {

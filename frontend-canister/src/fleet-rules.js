@@ -1,0 +1,85 @@
+// The rules of a fleet of model canisters that the page (src/fleet.ts) and scripts/loadtest (scripts/lib/loadtest.mjs)
+// both follow: which failed calls move a conversation to another canister, and which canister is the least busy.
+// Plain JavaScript with JSDoc types and no imports, so that Node loads it as it is and TypeScript checks it.
+
+/** The canister answered `Err(text)`. */
+export class CanisterError extends Error {
+  name = 'CanisterError';
+}
+
+/** @typedef {'stopped' | 'quota' | 'busy'} FailoverReason Why a conversation leaves its canister. */
+
+/** IC error codes of a canister that cannot run messages now: stopped, stopping, no module (mid-reinstall), frozen. */
+const UNAVAILABLE_ERROR_CODES = new Set(['IC0508', 'IC0509', 'IC0537', 'IC0207']);
+const UNAVAILABLE_TEXT = /is stopped|is stopping|contains no Wasm module|out of cycles/i;
+
+/** @typedef {{ rejectMessage?: unknown, rejectErrorCode?: unknown }} RejectCode The reject parts of an agent error's code. */
+
+/**
+ * The canister's refusals that another canister need not repeat: the hourly quota spent, or no room for a session.
+ * @param {string} text
+ * @returns {FailoverReason | null}
+ */
+function refusalOf(text) {
+  if (/^quota\b/i.test(text) || /\bquota:/i.test(text)) return 'quota';
+  if (/^busy\b/i.test(text)) return 'busy';
+  return null;
+}
+
+/**
+ * Why a failed call should move its conversation to another canister, or null when moving would not help (network
+ * failures and other errors: another canister would fail the same way). Rejects of a stopped, stopping, module-less
+ * or frozen canister are 'stopped'; the canister's `Err "quota: …"` (or an ingress refused for quota) is 'quota', its
+ * `Err "busy: …"` (all sessions taken) is 'busy'.
+ * @param {unknown} error
+ * @returns {FailoverReason | null}
+ */
+export function failoverReason(error) {
+  if (error instanceof CanisterError) return refusalOf(error.message);
+  // The agent's errors (@icp-sdk/core) carry a reject in their `code`.
+  const code = error instanceof Error ? /** @type {{ code?: RejectCode }} */ (error).code : undefined;
+  const message = code?.rejectMessage;
+  if (typeof message !== 'string') return null;
+  if (UNAVAILABLE_ERROR_CODES.has(String(code?.rejectErrorCode)) || UNAVAILABLE_TEXT.test(message)) return 'stopped';
+  return refusalOf(message);
+}
+
+/** @typedef {{ activeTurns: number, sessions: number }} CanisterLoad What a canister reports about its load. */
+
+/**
+ * A canister's load, from its cheap `load` query.
+ * @param {{ load: () => Promise<{ active_turns: number, sessions: number }> }} actor
+ * @returns {Promise<CanisterLoad>}
+ */
+export async function canisterLoad(actor) {
+  const load = await actor.load();
+  return { activeTurns: load.active_turns, sessions: load.sessions };
+}
+
+/**
+ * The least busy of `candidates`: the fewest active turns (each wants the canister's next rounds), then the fewest
+ * sessions, ties broken at random so that clients starting together spread out. A candidate whose load cannot be
+ * read (a stopped canister) is skipped and handed to `onUnreachable`. Resolves null when none answered.
+ * @template T
+ * @param {readonly T[]} candidates
+ * @param {(candidate: T) => Promise<CanisterLoad>} loadOf
+ * @param {{ random?: () => number, onUnreachable?: (candidate: T) => void }} [options]
+ * @returns {Promise<T | null>}
+ */
+export async function leastBusy(candidates, loadOf, { random = Math.random, onUnreachable } = {}) {
+  const probed = await Promise.all(
+    candidates.map(async (candidate) => {
+      try {
+        return { candidate, load: await loadOf(candidate), tieBreak: random() };
+      } catch {
+        onUnreachable?.(candidate);
+        return null;
+      }
+    }),
+  );
+  const answered = probed.filter((p) => p !== null);
+  answered.sort(
+    (a, b) => a.load.activeTurns - b.load.activeTurns || a.load.sessions - b.load.sessions || a.tieBreak - b.tieBreak,
+  );
+  return answered.length ? answered[0].candidate : null;
+}
