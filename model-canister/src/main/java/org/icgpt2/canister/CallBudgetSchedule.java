@@ -5,9 +5,10 @@ package org.icgpt2.canister;
  *
  * <p>The IC runs a long update in slices of {@link #SLICE_INSTRUCTIONS}, one slice per round (about a second), and a
  * reply is visible only when its call ends. So the first call gets just what the prompt and the first token need,
- * rounded up to whole slices (the first words appear a few rounds after Send). The second call gets one slice: a
- * client learns the session id from the first reply, so nothing can wait behind the first call, and the second starts
- * a round or two after the first ends; a short second call keeps that gap within 4 rounds. Each later call gets
+ * rounded up to whole slices (the first words appear a few rounds after Send). In a new conversation the second call
+ * gets one slice: the client learns the session id from the first reply, so nothing can wait behind the first call,
+ * and the second starts a round or two after the first ends; a short second call keeps that gap within 4 rounds (in a
+ * follow-up turn the client queues the second call behind the first, so it is sized as a later one). Each later call gets
  * {@link #LATER_CALL_SLICES} slices: a client that keeps one call queued sees an update at least every that many
  * rounds, and the canister is never idle between calls. While other turns are under way it gets one slice instead:
  * the canister runs its queue first in, first out, so a user who just pressed Send waits behind every call queued
@@ -37,15 +38,17 @@ final class CallBudgetSchedule {
      *
      * @param promptCost         estimated instructions of the prompt tokens the turn has still to read
      * @param generatedTokenCost estimated instructions per generated token
+     * @param opensConversation  whether the turn opened its conversation (no call could be queued behind the first)
      * @param othersUnderWay     whether other turns are under way on the canister (their calls share its queue)
      * @param maxBudget          the most one call may spend
      */
-    static long budget(int callIndex, long promptCost, long generatedTokenCost, boolean othersUnderWay, long maxBudget) {
+    static long budget(int callIndex, long promptCost, long generatedTokenCost, boolean opensConversation,
+            boolean othersUnderWay, long maxBudget) {
         long slices;
         if (callIndex == 0) {
             long needed = promptCost + FIRST_CALL_TOKENS * generatedTokenCost + REPLY_RESERVE;
             slices = Math.max(1, (needed + SLICE_INSTRUCTIONS - 1) / SLICE_INSTRUCTIONS);
-        } else if (callIndex == 1) {
+        } else if (callIndex == 1 && opensConversation) {
             slices = 1;
         } else {
             slices = othersUnderWay ? SHARED_CALL_SLICES : LATER_CALL_SLICES;

@@ -316,6 +316,7 @@ final class ModelService {
         c.returnedTokens = 0;
         c.callBudget = settings.callBudget();
         c.calls = 0;
+        c.opensConversation = existing == null;
         return run(c.turn, c, Math.min(limit, nextCallBudget(c)));
     }
 
@@ -338,7 +339,7 @@ final class ModelService {
         long now = clock.getAsLong();
         boolean othersUnderWay = conversations.activeTurns(now) > (Conversations.isUnderWay(c, now) ? 1 : 0);
         return CallBudgetSchedule.budget(call, promptCost.ofPrompt(c.turn.promptTokensLeft()), generatedTokenCost,
-                othersUnderWay, MAX_CALL_BUDGET);
+                c.opensConversation, othersUnderWay, MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {
