@@ -1,51 +1,17 @@
 #!/usr/bin/env node
 // IC cost of the kernels, measured the way the IC meters: the module is disassembled with wasm2wat, every
-// basic block is charged the static sum of its instructions' costs (table of docs/ic-platform.md, function entry
-// +1) into an exported i64 global `__cost`, the result is reassembled and run on real shapes. This gives exact
-// per-call totals (including all loop, tail and dispatch overhead), which are then divided by the MAC count.
+// basic block is charged the static sum of its instructions' costs (the IC's table, the one the local replica
+// meters with: local-replica/src/instruction-costs.mjs; function entry +1) into an exported i64 global `__cost`,
+// the result is reassembled and run on real shapes. This gives exact per-call totals (including all loop, tail
+// and dispatch overhead), which are then divided by the MAC count.
 // Usage: node scripts/kernel-cost.mjs   (prints units/MAC per shape)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { costOf } from '../local-replica/src/instruction-costs.mjs';
 import { generate } from './gen-kernels.mjs';
-
-const C0 = new Set(['block', 'else', 'end', 'loop']);
-const C2 = new Set(['global.get', 'global.set', 'if', 'br', 'br_if', 'br_table',
-  'f32.add', 'f32.sub', 'f32.mul', 'f64.add', 'f64.sub', 'f64.mul', 'f32.ceil', 'f32.floor', 'f32.trunc', 'f32.nearest',
-  'f64.ceil', 'f64.floor', 'f64.trunc', 'f64.nearest', 'f32.copysign',
-  'f32x4.add', 'f32x4.sub', 'f32x4.mul', 'f64x2.add', 'f64x2.sub', 'f64x2.mul', 'i32x4.mul', 'i8x16.shr_u',
-  'i16x8.shl', 'i16x8.shr_s', 'i16x8.shr_u', 'i32x4.shl', 'i32x4.shr_s', 'i32x4.shr_u',
-  'i8x16.lt_u', 'i8x16.gt_u', 'i16x8.lt_u', 'i16x8.gt_u', 'i32x4.lt_u', 'i32x4.gt_u',
-  'i16x8.extmul_low_i8x16_s', 'i16x8.extmul_high_i8x16_s', 'i32x4.extmul_low_i16x8_s', 'i32x4.extmul_high_i16x8_s',
-  'f32x4.ceil', 'f32x4.floor', 'f32x4.trunc', 'f32x4.nearest', 'f32x4.abs', 'f32x4.neg', 'i32x4.trunc_sat_f32x4_s']);
-const C3 = new Set(['f32.div', 'f64.copysign', 'f32.eq', 'f32.ne', 'f32.lt', 'f32.gt', 'f32.le', 'f32.ge',
-  'f64.eq', 'f64.ne', 'f64.lt', 'f64.gt', 'f64.le', 'f64.ge', 'f32.convert_i32_s', 'f64.convert_i64_s',
-  'f32.convert_i64_s', 'f64.convert_i32_s', 'return_call', 'i8x16.shuffle', 'i8x16.popcnt', 'i8x16.shl', 'i8x16.shr_s', 'i64x2.shr_s']);
-const C5 = new Set(['f64.div', 'f32.sqrt', 'call', 'table.get', 'table.set', 'ref.is_null', 'f32x4.sqrt']);
-const C10 = new Set(['i32.div_s', 'i32.div_u', 'i32.rem_s', 'i32.rem_u', 'i64.div_s', 'i64.div_u', 'i64.rem_s', 'i64.rem_u',
-  'call_indirect', 'f32x4.div']);
-const C16 = new Set(['f64.convert_i32_u', 'f32.convert_i64_u', 'f32.convert_i32_u', 'f64.convert_i64_u']);
-const C18 = new Set(['f32.min', 'f32.max', 'f64.min', 'f64.max']);
-
-/** IC cost of one wasm32 instruction (docs/ic-platform.md; unlisted = 1). */
-export function cost(op) {
-  if (C0.has(op)) return 0;
-  if (C2.has(op)) return 2;
-  if (C3.has(op)) return 3;
-  if (C5.has(op)) return 5;
-  if (C10.has(op)) return 10;
-  if (C16.has(op)) return 16;
-  if (C18.has(op)) return 18;
-  if (/^(i32|i64)\.trunc_/.test(op)) return 20;
-  if (op === 'memory.size') return 20;
-  if (/^(f32x4|f64x2)\.(min|max)$/.test(op)) return 4;
-  if (op === 'i64x2.mul') return 4;
-  if (/^(memory|table)\.(fill|copy|init)$/.test(op)) return 100;
-  if (op === 'memory.grow') return 300;
-  return 1;
-}
 
 const ENDS_BLOCK = new Set(['block', 'loop', 'if', 'else', 'end', 'br', 'br_if', 'br_table', 'return', 'unreachable']);
 
@@ -89,7 +55,7 @@ export function meter(wat) {
     let blockStart = 0, first = true;
     const flush = (end) => {
       let k = first ? 1 : 0; first = false;
-      for (let j = blockStart; j < end; j++) k += cost(body[j].split(/\s+/)[0]);
+      for (let j = blockStart; j < end; j++) k += costOf(body[j].split(/\s+/)[0]);
       return k;
     };
     const res = [];

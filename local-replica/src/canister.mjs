@@ -17,6 +17,7 @@
 import { gunzipSync } from 'node:zlib';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { instrument, COUNTER_EXPORT, START_EXPORT } from './instrument.mjs';
+import { LIMITS } from './module-limits.mjs';
 import { buildIc0, CanisterTrap, outOfInstructions } from './system-api.mjs';
 import { StableMemory, WASM_PAGE, OS_PAGE } from './stable-memory.mjs';
 import { Kind } from './ic0-imports.mjs';
@@ -48,7 +49,7 @@ const V8_TRAP_MESSAGES = [
   [/signature mismatch|null function/, 'indirect call signature mismatch'],
 ];
 
-const MAX_WASM32_PAGES = 65536;
+const MAX_WASM32_PAGES = LIMITS.memoryPages;
 const HEAP_CHUNK = 64 * 1024;
 
 /**

@@ -38,29 +38,14 @@
 import { Reader, Writer, WasmError, SectionId, ValType, readSections, readLimits, writeLimits } from './wasm-binary.mjs';
 import { OPCODE_COST, FC_COST, FD_COST } from './instruction-costs.mjs';
 import { IC0_IMPORTS, parseSignature } from './ic0-imports.mjs';
+// Limits enforced by the IC's validation (validation.rs / embedders config), entry points and reserved exports.
+import { LIMITS, METHOD_PREFIXES, RESERVED_EXPORTS, SYSTEM_ENTRY_POINTS } from './module-limits.mjs';
 
 export const COUNTER_EXPORT = 'canister counter_instructions';
 export const START_EXPORT = 'canister_start';
 export const MUTABLE_GLOBAL_EXPORT_PREFIX = '__persistent_mutable_global_';
 export const OUT_OF_INSTRUCTIONS_IMPORT = ['__', 'out_of_instructions'];
 export const MEMORY_IMPORT = ['env', 'memory'];
-
-// Limits enforced by the IC's validation (validation.rs / embedders config).
-const MAX_FUNCTIONS = 50_000;
-const MAX_GLOBALS = 1_000;
-const MAX_CANISTER_METHODS = 1_000;
-const MAX_METHOD_NAME_BYTES = 20_000;
-const MAX_CODE_SECTION_BYTES = 10 * 1024 * 1024;
-
-const SYSTEM_ENTRY_POINTS = new Set([
-  'canister_init', 'canister_pre_upgrade', 'canister_post_upgrade', 'canister_inspect_message',
-  'canister_heartbeat', 'canister_global_timer', 'canister_on_low_wasm_memory',
-]);
-const METHOD_PREFIXES = ['canister_update ', 'canister_query ', 'canister_composite_query '];
-const RESERVED_EXPORTS = new Set([
-  COUNTER_EXPORT, START_EXPORT, 'canister counter_dirty_pages', 'canister counter_accessed_pages',
-  'stable_memory', 'stable_memory_bytemap',
-]);
 
 // Injection point scopes (as in the IC).
 const REENTRANT = 0;
@@ -213,9 +198,9 @@ function validate(m) {
     }
   }
   if (m.memories.length > 1) throw new WasmError(`Wasm module defines ${m.memories.length} memories; at most one is allowed.`);
-  if (m.numImportedFuncs + m.funcTypes.length > MAX_FUNCTIONS) throw new WasmError(`Wasm module defines too many functions (limit ${MAX_FUNCTIONS}).`);
-  if (m.globals.length > MAX_GLOBALS) throw new WasmError(`Wasm module defines too many globals (limit ${MAX_GLOBALS}).`);
-  if (m.codeSize > MAX_CODE_SECTION_BYTES) throw new WasmError(`Wasm module code section is too large (${m.codeSize} bytes, limit ${MAX_CODE_SECTION_BYTES}).`);
+  if (m.numImportedFuncs + m.funcTypes.length > LIMITS.functions) throw new WasmError(`Wasm module defines too many functions (limit ${LIMITS.functions}).`);
+  if (m.globals.length > LIMITS.globals) throw new WasmError(`Wasm module defines too many globals (limit ${LIMITS.globals}).`);
+  if (m.codeSize > LIMITS.codeSectionBytes) throw new WasmError(`Wasm module code section is too large (${m.codeSize} bytes, limit ${LIMITS.codeSectionBytes}).`);
   for (const off of m.dataOffsets) {
     if (off[0] !== 0x41) throw new WasmError('data segment offsets must be a single i32.const expression');
   }
@@ -245,8 +230,8 @@ function validate(m) {
       methodBytes += new TextEncoder().encode(name).length;
     }
   }
-  if (methodCount > MAX_CANISTER_METHODS) throw new WasmError(`Wasm module exports too many methods (limit ${MAX_CANISTER_METHODS}).`);
-  if (methodBytes > MAX_METHOD_NAME_BYTES) throw new WasmError(`Wasm module method names are too long in total (limit ${MAX_METHOD_NAME_BYTES} bytes).`);
+  if (methodCount > LIMITS.methods) throw new WasmError(`Wasm module exports too many methods (limit ${LIMITS.methods}).`);
+  if (methodBytes > LIMITS.methodNameBytes) throw new WasmError(`Wasm module method names are too long in total (limit ${LIMITS.methodNameBytes} bytes).`);
 }
 
 function sameTypes(a, b) {

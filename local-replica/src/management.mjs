@@ -9,9 +9,10 @@ import { Principal } from '@icp-sdk/core/principal';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CanisterError, compileCode } from './canister.mjs';
+import { LIMITS } from './module-limits.mjs';
 
-const MAX_CHUNK_BYTES = 1024 * 1024;
-const MAX_CHUNK_STORE_BYTES = 100 * 1024 * 1024;
+const MAX_CHUNK_BYTES = LIMITS.chunkBytes;
+const MAX_CHUNK_STORE_BYTES = LIMITS.moduleBytes; // the store holds one module: WASM_MAX_SIZE
 const MAX_CONTROLLERS = 10;
 // The IC's limits on canister environment variables (MAX_ENVIRONMENT_VARIABLES & co.).
 const MAX_ENV_VARS = 20;

@@ -10,6 +10,7 @@ import { createSystemCanisters } from './system-canisters.mjs';
 import { Kind } from './ic0-imports.mjs';
 import { IcTiming } from './ic-timing.mjs';
 import { UpdateExecutor } from './update-executor.mjs';
+import { LIMITS } from './module-limits.mjs';
 
 const B = 1_000_000_000;
 const MiB = 1024 * 1024;
@@ -22,7 +23,7 @@ export const DEFAULT_OPTIONS = {
   maxIngressBytes: 2 * MiB, // MAX_INGRESS_BYTES_PER_MESSAGE_APP_SUBNET
   maxReplyBytes: 2 * MiB, // MAX_INTER_CANISTER_PAYLOAD_IN_BYTES
   maxQueryReplyBytes: 3 * MiB, // MAX_NON_REPLICATED_QUERY_REPLY_SIZE
-  maxWasmMemoryPages: 65536, // 4 GiB: the wasm32 limit
+  maxWasmMemoryPages: LIMITS.memoryPages, // 4 GiB: the wasm32 limit
   maxStablePages: 500 * 1024 * 16, // 500 GiB in 64 KiB pages
   dirtyPageOverhead: 1000, // instructions per newly dirtied 4 KiB stable page
   messageLogSize: 10_000,

@@ -3,7 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import wabtInit from 'wabt';
 import { instrument, COUNTER_EXPORT, START_EXPORT } from '../src/instrument.mjs';
+import { LISTED, costOf } from '../src/instruction-costs.mjs';
+import { readSections, Reader, SectionId } from '../src/wasm-binary.mjs';
 import { wat2wasm } from '../testing/helpers.mjs';
 
 /** Instruments and runs `export` of a module; returns the instructions it used. */
@@ -67,6 +70,43 @@ test('scalar instruction costs match the IC table', () => {
     const { used } = meter(`(module (memory 1) (global $g (mut i32) (i32.const 0)) (func (export "run") (drop ${expr}))) `);
     assert.equal(used, 1 + cost + 1, expr);
   }
+});
+
+// Immediates an instruction needs to be written at all (indices refer to the module around it); else and end
+// are written after a wrapper whose two bytes (opcode, empty block type) come first (an else with a branch).
+const IMMEDIATES = {
+  br: '0', br_if: '0', br_table: '0', call: '0', return_call: '0', call_indirect: '(type 0)',
+  return_call_indirect: '(type 0)', 'global.get': '0', 'global.set': '0', 'table.get': '0', 'table.set': '0',
+  'ref.func': '0', 'memory.init': '0', 'data.drop': '0', 'table.init': '0', 'elem.drop': '0', 'table.copy': '0 0',
+  'table.grow': '0', 'table.size': '0', 'table.fill': '0', 'i8x16.shuffle': '0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15',
+};
+const WRAPPED = { block: ['', 'end'], loop: ['', 'end'], if: ['', 'end'], else: ['if', 'nop end'], end: ['block', ''] };
+
+test('the cost table names each listed instruction as the text format does (scripts/kernel-cost.mjs reads it by name)', async () => {
+  const wabt = await wabtInit();
+  for (const { name, prefix, opcode, cost } of LISTED) {
+    const [before, after] = WRAPPED[name] ?? ['', ''];
+    const wat = `(module (type (func)) (memory 1) (table 1 funcref) (global (mut i32) (i32.const 0)) (data "")
+      (elem func 0) (func ${before} ${name} ${IMMEDIATES[name] ?? ''} ${after}))`;
+    const module = wabt.parseWat('cost.wat', wat, { simd: true, bulk_memory: true, reference_types: true, tail_call: true });
+    let bytes;
+    try {
+      module.resolveNames(); // not validated: only the encoding of the instruction matters
+      bytes = new Uint8Array(module.toBinary({}).buffer);
+    } finally {
+      module.destroy();
+    }
+    const code = readSections(bytes).find((s) => s.id === SectionId.code);
+    const r = new Reader(bytes, code.start, code.end);
+    r.u32(); r.u32(); r.u32(); // one body: its size, no locals
+    if (before) { r.byte(); r.byte(); }
+    let got = r.byte();
+    let gotPrefix = null;
+    if (got === 0xfc || got === 0xfd) { gotPrefix = got; got = r.u32(); }
+    assert.deepEqual([gotPrefix, got], [prefix, opcode], name);
+    assert.equal(costOf(name), cost, name);
+  }
+  assert.equal(costOf('i32.add'), 1); // unlisted
 });
 
 test('function indices shift consistently: calls, call_indirect through tables, ref.func, start', () => {

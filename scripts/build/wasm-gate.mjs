@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The IC module gate: lists every reason the Internet Computer would refuse (or we forbid) a canister module.
-// Sources: platform/ic0-imports.json (System API signatures) and docs/ic-platform.md (entry points, limits, features).
+// Sources: platform/ic0-imports.json (System API signatures), platform/module-limits.json (limits, entry points,
+// reserved exports; shared with the local replica) and docs/ic-platform.md (features; where every fact comes from).
 // CLI: wasm-gate.mjs <module.wasm>... exits 1 and prints the problems if any module fails.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,18 +15,12 @@ const IC0 = Object.fromEntries(Object.entries(JSON.parse(
   readFileSync(new URL('../../platform/ic0-imports.json', import.meta.url), 'utf8')).imports)
   .map(([name, { params, results }]) => [name, `${params.join(',')}->${results.join(',')}`]));
 
-const SYSTEM_ENTRY_POINTS = new Set(['canister_init', 'canister_pre_upgrade', 'canister_post_upgrade',
-  'canister_inspect_message', 'canister_heartbeat', 'canister_global_timer', 'canister_on_low_wasm_memory']);
-const METHOD_PREFIXES = ['canister_update ', 'canister_query ', 'canister_composite_query '];
-const RESERVED_EXPORTS = new Set(['canister counter_instructions', 'canister counter_dirty_pages',
-  'canister counter_accessed_pages', 'canister_start', 'stable_memory', 'stable_memory_bytemap']);
-
-export const LIMITS = {
-  functions: 50_000, globals: 1_000, methods: 1_000, methodNameBytes: 20_000,
-  codeSectionBytes: 10 * 1024 * 1024, moduleBytes: 100 * 1024 * 1024,
-  customSections: 16, customSectionBytes: 1024 * 1024, functionBodyInstructions: 1_000_000,
-  memoryPages: 65_536,
-};
+// Limits (each a maximum), entry points and the export names the IC reserves.
+const MODULE = JSON.parse(readFileSync(new URL('../../platform/module-limits.json', import.meta.url), 'utf8'));
+export const LIMITS = Object.fromEntries(Object.entries(MODULE.limits).map(([name, { max }]) => [name, max]));
+const SYSTEM_ENTRY_POINTS = new Set(MODULE.systemEntryPoints);
+const METHOD_PREFIXES = MODULE.methodPrefixes;
+const RESERVED_EXPORTS = new Set(MODULE.reservedExports);
 
 const VALUE_TYPES = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
 const IMPORT_KINDS = ['function', 'table', 'memory', 'global', 'tag'];

@@ -8,13 +8,14 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { describeError, rejectOf } from './errors.mjs';
 import { saveCanisterId } from './canister-ids.mjs';
+import { LIMITS } from '../../local-replica/src/module-limits.mjs';
 import { importLocalReplica, registerCanisterName } from './local-replica.mjs';
 import { readJson, statePaths } from './paths.mjs';
 
 /** A module up to this size goes in one install_code message (2 MiB ingress limit, minus the envelope). */
 export const MAX_INLINE_MODULE_BYTES = 1.9 * 1024 * 1024;
 /** The management canister's upload_chunk limit. */
-export const WASM_CHUNK_BYTES = 1024 * 1024;
+export const WASM_CHUNK_BYTES = LIMITS.chunkBytes;
 const CYCLES = 100_000_000_000_000n;
 
 const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest();

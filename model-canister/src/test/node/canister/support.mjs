@@ -14,13 +14,13 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { modelIdlFactory } from '../../../../../scripts/build/model-bindings.mjs';
-import { startReplica, managementIdlFactory } from '../../../../../local-replica/index.mjs';
+import { DEFAULT_OPTIONS, startReplica, managementIdlFactory } from '../../../../../local-replica/index.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..');
 export const WASM_PATH = join(ROOT, 'model-canister', 'target', 'model.wasm');
 export const B = 1_000_000_000;
-/** The IC's limit for one update message; every generating call must stay under it. */
-export const UPDATE_LIMIT = 40 * B;
+/** The IC's limit for one update message (the replica's default); every generating call must stay under it. */
+export const UPDATE_LIMIT = DEFAULT_OPTIONS.maxUpdateInstructions;
 
 export { IDL, Principal, HttpAgent, Actor, Ed25519KeyIdentity, modelIdlFactory };
 
