@@ -163,6 +163,18 @@ export function sectionOf(markdown, heading) {
   return `${lines.slice(0, end < 0 ? lines.length : end).join('\n').trimEnd()}\n`;
 }
 
+/**
+ * `report` followed by the `## ` sections of `previous` that it does not have: what other commands wrote there
+ * (streaming, load test, upload), in their order.
+ */
+export function withOtherSections(report, previous) {
+  let document = report;
+  for (const heading of previous.split('\n').filter((line) => line.startsWith('## ') && sectionOf(report, line) === null)) {
+    document = replaceSection(document, heading, sectionOf(previous, heading));
+  }
+  return document;
+}
+
 /** `markdown` with its `## heading` section replaced by `section` (appended when it has none). */
 export function replaceSection(markdown, heading, section) {
   const old = sectionOf(markdown, heading);

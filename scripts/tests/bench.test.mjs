@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allCells, B, derive, parseCells, promptIds, renderReport, replaceSection, sectionOf, seedInstructions } from '../lib/bench.mjs';
+import { allCells, B, derive, parseCells, promptIds, renderReport, replaceSection, sectionOf, seedInstructions, withOtherSections } from '../lib/bench.mjs';
 
 test('parseCells reads INPUTxGENERATED lists and sorts them', () => {
   assert.deepEqual(parseCells('64x8, 1x1,64x1'), [{ input: 1, generated: 1 }, { input: 64, generated: 1 }, { input: 64, generated: 8 }]);
@@ -58,4 +58,11 @@ test('a section of the report is replaced in place, appended when missing, and f
   assert.equal(replaceSection(report, '## A', '## A\n\nnew\n'), '# Title\n\n## A\n\nnew\n\n## B\n\ntwo\n');
   assert.equal(replaceSection(report, '## C', '## C\n\nthree\n'), `${report}\n## C\n\nthree\n`);
   assert.equal(replaceSection('', '## C', '## C\n'), '## C\n');
+});
+
+test('a new report keeps the sections other commands wrote, in their order, and replaces its own', () => {
+  const previous = '# Old\n\n## A\n\nold a\n\n## Load\n\nload\n\n## Streaming\n\nstreaming\n';
+  const report = '# New\n\n## A\n\nnew a\n';
+  assert.equal(withOtherSections(report, previous), '# New\n\n## A\n\nnew a\n\n## Load\n\nload\n\n## Streaming\n\nstreaming\n');
+  assert.equal(withOtherSections(report, ''), report);
 });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
-import { allCells, B, formatB, parseCells, promptIds, QUICK_CELLS, renderReport, replaceSection, sectionOf } from '../bench.mjs';
+import { allCells, B, formatB, parseCells, promptIds, QUICK_CELLS, renderReport, withOtherSections } from '../bench.mjs';
 import { parseFlags } from '../cli.mjs';
 import { deployCanister } from '../deploy.mjs';
 import { describeError } from '../errors.mjs';
@@ -20,16 +20,13 @@ import { formatDuration } from '../progress.mjs';
 import { commitDescription, machineDescription } from '../provenance.mjs';
 import { ensureRandomModel, GPT2_SMALL_SHAPE } from '../random-model.mjs';
 import {
-  MODES, renderStreamingSection, runTurn, STREAMING_HEADING, streamingPromptIds, summarize, withReplicaTimes, withStreamingSection,
+  MODES, renderStreamingSection, runTurn, streamingPromptIds, summarize, withReplicaTimes, withStreamingSection,
 } from '../streaming-bench.mjs';
-import { UPLOAD_SECTION } from './bench-upload.mjs';
 
 const STREAMING_USERS = 4;
 const STREAMING_PROMPT_TOKENS = 20;
 const STREAMING_ANSWER_TOKENS = 200;
 
-/** Sections of docs/benchmark.md that other commands write: a full run keeps them. */
-const KEPT_SECTIONS = [STREAMING_HEADING, UPLOAD_SECTION];
 
 const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--precision f32|int8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
        scripts/bench --streaming [--time-scale 1] [--out docs/benchmark.md] [--wasm …]
@@ -371,12 +368,7 @@ export async function main(argv) {
     });
     fs.mkdirSync(path.dirname(values.out), { recursive: true });
     const previous = fs.existsSync(values.out) ? fs.readFileSync(values.out, 'utf8') : '';
-    let document = report;
-    for (const heading of KEPT_SECTIONS) {
-      const kept = sectionOf(previous, heading);
-      if (kept) document = replaceSection(document, heading, kept);
-    }
-    fs.writeFileSync(values.out, document);
+    fs.writeFileSync(values.out, withOtherSections(report, previous));
     process.stdout.write(`\n${report}`);
     say(`\nWritten to ${path.resolve(values.out)}`);
   } finally {
