@@ -135,7 +135,7 @@ export function renderStreamingSection({ results, meta }) {
     '',
     'Fewest calls: each call spends up to 36 B instructions (18 rounds), so nothing is visible until it ends, and the next call '
       + 'starts only after its reply reached the client (about 2 rounds idle per call). Adaptive: the canister sizes the first call for '
-      + 'the prompt and one token in whole 2 B slices, gives the second call one slice and later calls 4 slices (8 B), or one slice '
+      + 'the prompt and one token in whole 2 B slices, gives a new chat\'s second call one slice and later calls 4 slices (8 B), or one slice '
       + 'while other turns are under way on the canister (their calls share its first-in-first-out queue, so short calls keep a '
       + 'newcomer\'s wait short); the client keeps one `continue_turn` queued, so the canister goes from call to call without idle '
       + 'rounds. The queued call is an ingress message that cannot be withdrawn: a Stop pressed meanwhile reaches the canister only '

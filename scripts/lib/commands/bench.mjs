@@ -27,7 +27,6 @@ const STREAMING_USERS = 4;
 const STREAMING_PROMPT_TOKENS = 20;
 const STREAMING_ANSWER_TOKENS = 200;
 
-
 const USAGE = `usage: scripts/bench [--quick | --cells 1x1,64x8] [--precision f32|int8] [--out docs/benchmark.md] [--wasm model-canister/target/model.wasm]
        scripts/bench --streaming [--time-scale 1] [--out docs/benchmark.md] [--wasm …]
 

@@ -68,7 +68,17 @@ final class Conversations {
         return active;
     }
 
-    static boolean isUnderWay(Conversation c, long now) {
+    /** Whether a turn other than {@code c}'s is under way at time {@code now}: its calls share the canister's queue. */
+    boolean anyUnderWayBesides(Conversation c, long now) {
+        for (Conversation other : open) {
+            if (other != c && isUnderWay(other, now)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isUnderWay(Conversation c, long now) {
         return c.turn != null && !c.turn.finished() && now - c.lastUsedNanos < TURN_ACTIVE_NANOS;
     }
 

@@ -336,10 +336,8 @@ final class ModelService {
         if (c.callBudget != CallBudgetSchedule.ADAPTIVE) {
             return c.callBudget;
         }
-        long now = clock.getAsLong();
-        boolean othersUnderWay = conversations.activeTurns(now) > (Conversations.isUnderWay(c, now) ? 1 : 0);
         return CallBudgetSchedule.budget(call, promptCost.ofPrompt(c.turn.promptTokensLeft()), generatedTokenCost,
-                c.opensConversation, othersUnderWay, MAX_CALL_BUDGET);
+                c.opensConversation, conversations.anyUnderWayBesides(c, clock.getAsLong()), MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {
