@@ -6,14 +6,16 @@
 //        [--max-reply-bytes N] [--max-query-reply-bytes N] [--max-wasm-memory-pages N]
 //        [--max-stable-pages N] [--dirty-page-overhead N]
 //        [--ic-timing mainnet [--instructions-per-slice N] [--seconds-per-round S] [--rounds-before-execution N]
-//         [--rounds-after-execution N] [--sync-call-timeout-seconds S] [--time-scale X]]
+//         [--rounds-after-execution N] [--sync-call-timeout-seconds S] [--time-scale X] [--instruction-scale K]]
 // Prints exactly one JSON line {"url", "rootKey"} on stdout when ready; logs go to stderr.
 
 import { startReplica, DEFAULT_OPTIONS, IC_TIMING_PRESETS } from './index.mjs';
 
 const NUMERIC = Object.keys(DEFAULT_OPTIONS).filter((k) => typeof DEFAULT_OPTIONS[k] === 'number');
-// The IC timing model's parameters (defaults: the preset's), and the time scale (default 1: real IC seconds).
-const TIMING = [...Object.keys(IC_TIMING_PRESETS.mainnet), 'timeScale'];
+// The IC timing model's parameters (defaults: the preset's), the time scale (default 1: real IC seconds) and the
+// instruction scale (default 1: each executed instruction counts once).
+const POSITIVE_TIMING = ['timeScale', 'instructionScale'];
+const TIMING = [...Object.keys(IC_TIMING_PRESETS.mainnet), ...POSITIVE_TIMING];
 const kebab = (name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 function usage(message) {
@@ -48,7 +50,8 @@ function parseArgs(argv) {
       timingFields.preset = value;
     } else if (timing) {
       const n = Number(value);
-      if (!Number.isFinite(n) || n < 0 || (timing === 'timeScale' && n === 0)) usage(`${flag} expects a ${timing === 'timeScale' ? 'positive' : 'non-negative'} number`);
+      const positive = POSITIVE_TIMING.includes(timing);
+      if (!Number.isFinite(n) || n < 0 || (positive && n === 0)) usage(`${flag} expects a ${positive ? 'positive' : 'non-negative'} number`);
       timingFields[timing] = n;
     } else if (numeric) {
       const n = Number(value);

@@ -13,8 +13,9 @@
 // timing of update calls (see src/ic-timing.mjs): 'mainnet', or an object with
 // any of IC_TIMING_PRESETS.mainnet's fields (instructionsPerSlice,
 // secondsPerRound, roundsBeforeExecution, roundsAfterExecution,
-// syncCallTimeoutSeconds) and timeScale (simulated seconds run 1/timeScale
-// times as fast as real ones; default 1, real IC seconds).
+// syncCallTimeoutSeconds), timeScale (simulated seconds run 1/timeScale
+// times as fast as real ones; default 1, real IC seconds) and instructionScale
+// (each instruction an update executes counts k times; default 1).
 
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Replica, DEFAULT_OPTIONS } from './src/replica.mjs';
@@ -31,7 +32,7 @@ export function icTimingOption(icTiming) {
   if (!icTiming) return null;
   const { preset = 'mainnet', ...fields } = typeof icTiming === 'string' ? { preset: icTiming } : icTiming;
   if (!IC_TIMING_PRESETS[preset]) throw new Error(`unknown IC timing '${preset}' (known: ${Object.keys(IC_TIMING_PRESETS).join(', ')})`);
-  return { ...IC_TIMING_PRESETS[preset], timeScale: 1, ...fields };
+  return { ...IC_TIMING_PRESETS[preset], timeScale: 1, instructionScale: 1, ...fields };
 }
 
 export async function startReplica(options = {}) {

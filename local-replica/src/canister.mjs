@@ -18,7 +18,7 @@ import { gunzipSync } from 'node:zlib';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { instrument, COUNTER_EXPORT, START_EXPORT } from './instrument.mjs';
 import { LIMITS } from './module-limits.mjs';
-import { buildIc0, CanisterTrap, outOfInstructions } from './system-api.mjs';
+import { buildIc0, CanisterTrap, countedInstructions, meteredInstructions, outOfInstructions } from './system-api.mjs';
 import { StableMemory, WASM_PAGE, OS_PAGE } from './stable-memory.mjs';
 import { Kind } from './ic0-imports.mjs';
 import { Principal } from '@icp-sdk/core/principal';
@@ -215,14 +215,17 @@ export class Canister {
   // -------------------------------------------------------------------------
   // Execution
 
-  context(kind, { arg = new Uint8Array(0), caller, method = '', limit, maxReplyBytes = 0, replicated = kind !== Kind.query && kind !== Kind.inspect }) {
+  context(kind, { arg = new Uint8Array(0), caller, method = '', limit, maxReplyBytes = 0, replicated = kind !== Kind.query && kind !== Kind.inspect, instructionScale = 1 }) {
+    const meteredLimit = meteredInstructions(limit, instructionScale);
     return {
       kind,
       arg,
       caller,
       methodNameBytes: new TextEncoder().encode(method),
-      limit: BigInt(limit),
-      granted: BigInt(limit), // instructions put on the counter so far (less than limit when sliced)
+      limit: BigInt(limit), // as the canister sees instructions (see instructionScale)
+      instructionScale, // each metered instruction counts this many times: in the performance counter, limit and slices
+      meteredLimit,
+      granted: meteredLimit, // metered instructions put on the counter so far (less than meteredLimit when sliced)
       slice: null, // with slicing: { instructions, done(slices) }
       maxReplyBytes,
       replicated,
@@ -246,8 +249,9 @@ export class Canister {
     const ctx = this.current;
     const { counter } = ctx.runtime;
     while (counter.value < 0n) {
-      if (!ctx.slice || ctx.granted >= ctx.limit) throw outOfInstructions(ctx);
-      const grant = ctx.limit - ctx.granted < ctx.slice.instructions ? ctx.limit - ctx.granted : ctx.slice.instructions;
+      if (!ctx.slice || ctx.granted >= ctx.meteredLimit) throw outOfInstructions(ctx);
+      const left = ctx.meteredLimit - ctx.granted;
+      const grant = left < ctx.slice.instructions ? left : ctx.slice.instructions;
       ctx.granted += grant;
       counter.value += grant;
       ctx.slice.done(++ctx.slice.count);
@@ -291,21 +295,24 @@ export class Canister {
    * ({ instructions, done(count) }), the message runs in slices of that many instructions and done(count) is
    * called each time one more is used up (the message is known to need more than count slices). With
    * `deferRollback`, a query's heap rollback (a pass over the whole heap) is left for settle(), which runs
-   * before anything else uses the instance, so the caller can reply first.
+   * before anything else uses the instance, so the caller can reply first. With `params.instructionScale` k, every
+   * metered instruction counts k times (the limit, the slices, the performance counter and the result's
+   * `instructions`): a small model then takes the time of one k times as costly.
    * @returns {{ trap, response, accepted, instructions, delta? }}
    */
   runMessage(kind, exportName, params, { withDelta = false, slice = null, deferRollback = false } = {}) {
     const runtime = this.runtime;
     const ctx = this.context(kind, params);
-    if (slice && BigInt(slice.instructions) < ctx.limit) {
-      ctx.slice = { instructions: BigInt(slice.instructions), done: slice.done, count: 0 };
+    const sliceInstructions = slice && meteredInstructions(slice.instructions, ctx.instructionScale);
+    if (slice && sliceInstructions < ctx.meteredLimit) {
+      ctx.slice = { instructions: sliceInstructions, done: slice.done, count: 0 };
       ctx.granted = ctx.slice.instructions;
     }
     const globals = runtime.globals.map((g) => g.value);
     this.stable.begin();
     runtime.counter.value = ctx.granted;
     const trap = this.invoke(runtime, exportName, ctx);
-    const instructions = Number(ctx.granted - runtime.counter.value);
+    const instructions = Number(countedInstructions(ctx, ctx.granted - runtime.counter.value));
     let delta;
     if (!trap && kind === Kind.update) {
       const stablePages = withDelta ? [...this.stable.journal.keys()] : [];

@@ -6,7 +6,9 @@
 //    canister's next message starts in the round after it finishes;
 //  * its reply is certified (and its changes become visible to queries) at the end of the round
 //    `roundsAfterExecution` rounds after the one it finished in;
-//  * canisters run concurrently (one execution thread each), so one never delays another.
+//  * canisters run concurrently (one execution thread each), so one never delays another;
+//  * with `instructionScale` k, each instruction an update executes counts k times (its slices, its limit and the
+//    canister's performance counter), so a small model takes the rounds of one k times as costly.
 //
 // The clock is simulated: it runs at 1 / timeScale times real time, but never passes a moment at which a
 // message still executing (its instruction count unknown) might be certified; executing messages report each
@@ -93,9 +95,10 @@ export class SimClock {
 }
 
 export class IcTiming {
-  /** @param {object} params  IC_TIMING_PRESETS.mainnet's fields and timeScale */
-  constructor({ instructionsPerSlice, secondsPerRound, roundsBeforeExecution, roundsAfterExecution, syncCallTimeoutSeconds, timeScale = 1 }) {
-    Object.assign(this, { instructionsPerSlice, secondsPerRound, roundsBeforeExecution, roundsAfterExecution, syncCallTimeoutSeconds });
+  /** @param {object} params  IC_TIMING_PRESETS.mainnet's fields, timeScale and instructionScale */
+  constructor({ instructionsPerSlice, secondsPerRound, roundsBeforeExecution, roundsAfterExecution, syncCallTimeoutSeconds, timeScale = 1, instructionScale = 1 }) {
+    if (!(instructionScale > 0 && Number.isFinite(instructionScale))) throw new Error(`the instruction scale must be a positive number, got ${instructionScale}`);
+    Object.assign(this, { instructionsPerSlice, secondsPerRound, roundsBeforeExecution, roundsAfterExecution, syncCallTimeoutSeconds, instructionScale });
     this.clock = new SimClock(timeScale);
     this.queues = new Map(); // queue key -> { waiting: [], busy, freeRound }
     this.executing = new Set(); // { earliestCertification } of messages whose length is not known yet

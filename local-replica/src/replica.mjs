@@ -286,7 +286,10 @@ export class Replica {
       this.executors.set(canister.idText, executor);
     }
     const started = performance.now();
-    const params = { arg, caller, method, limit: this.options.maxUpdateInstructions, replicated: true, maxReplyBytes: this.options.maxReplyBytes };
+    const params = {
+      arg, caller, method, limit: this.options.maxUpdateInstructions, replicated: true, maxReplyBytes: this.options.maxReplyBytes,
+      instructionScale: this.timing.instructionScale,
+    };
     const result = await executor.run(runAs, exportName, params, { time: this.now(), sliceInstructions: this.timing.instructionsPerSlice, onProgress });
     const record = this.recordOf(canister, method, Kind.update, result, started);
     return {

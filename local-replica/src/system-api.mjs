@@ -202,7 +202,8 @@ export function buildIc0(host, imported) {
     },
     performance_counter: (type) => {
       if (type !== 0 && type !== 1) throw contract(`Error getting performance counter type ${type}`);
-      return exec().granted - host.counter().value;
+      const ctx = exec();
+      return countedInstructions(ctx, ctx.granted - host.counter().value);
     },
     is_controller: (src, size) => {
       src >>>= 0; size >>>= 0;
@@ -258,6 +259,17 @@ function envVarName(e, index) {
 function envValue(value) {
   if (value === undefined) throw contract('ic0.env_var_value: environment variable not found');
   return new TextEncoder().encode(value);
+}
+
+/** The metered instructions that stand for `instructions` as the canister sees them (at least 1; a BigInt). */
+export function meteredInstructions(instructions, instructionScale) {
+  if (instructionScale === 1) return BigInt(instructions);
+  return BigInt(Math.max(1, Math.floor(Number(instructions) / instructionScale)));
+}
+
+/** `metered` instructions (a BigInt) as the canister of execution context `ctx` sees them. */
+export function countedInstructions(ctx, metered) {
+  return ctx.instructionScale === 1 ? metered : BigInt(Math.round(Number(metered) * ctx.instructionScale));
 }
 
 export function outOfInstructions(e) {

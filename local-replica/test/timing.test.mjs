@@ -18,8 +18,8 @@ const SHORT = 100; //           ~2.3 k instructions: 1 slice
 const THREE_SLICES = 400_000; // 2.80 M: 3 slices
 const SEVEN_SLICES = 990_000; // 6.93 M: 7 slices
 
-async function setup(timing) {
-  const running = await startTestReplica({ icTiming: { instructionsPerSlice: SLICE, timeScale: 0.02, ...timing } });
+async function setup(timing, options = {}) {
+  const running = await startTestReplica({ icTiming: { instructionsPerSlice: SLICE, timeScale: 0.02, ...timing }, ...options });
   const agent = await newAgent(running.url, newIdentity());
   const wasm = wat2wasm(BURN_WAT);
   const [x, y] = [await deploy(agent, wasm), await deploy(agent, wasm)];
@@ -60,6 +60,28 @@ test('a message of N instructions is certified 1 + ceil(N / slice) + 1 rounds af
     assert.ok(instructions > 7 * THREE_SLICES && instructions < 7 * THREE_SLICES + 2000, `${instructions}`);
     assert.equal(long.certifiedAt, b + 1 + 3 + 1); // runs in b+1..b+3, certified at the end of b+4
     assert.ok(replica.timing.seconds() >= long.certifiedAt);
+  } finally {
+    await close();
+  }
+});
+
+test('with an instruction scale of k every instruction counts k times: slices, the limit, the performance counter', async () => {
+  const k = 8;
+  const { replica, agent, x, close } = await setup({ instructionScale: k }, { maxUpdateInstructions: 10_000_000 });
+  try {
+    // 7 × 50,000 metered instructions count as 2.8 M: 3 slices of 1 M
+    const { round: a, records: [scaled] } = await submit(replica, [burnCall(x, 50_000)]);
+    assert.equal(scaled.certifiedAt, a + 1 + 3 + 1);
+    const { instructions } = replica.messages.findLast((m) => m.method === 'burn');
+    assert.ok(instructions > k * 7 * 50_000 && instructions < k * (7 * 50_000 + 2000), `${instructions}`);
+    const actor = Actor.createActor(burnIdl, { agent, canisterId: x });
+    const counted = Number(await actor.burn_counted(50_000));
+    assert.ok(counted > k * 7 * 50_000 && counted < k * (7 * 50_000 + 2000), `${counted}`);
+    // 1.4 M metered instructions are 11.2 M counted: over the 10 M limit
+    const { records: [over, within] } = await submit(replica, [burnCall(x, 200_000), burnCall(x, 100_000)]);
+    assert.equal(over.errorCode, 'IC0522');
+    assert.match(over.rejectMessage, /exceeded the limit of 10000000 instructions/);
+    assert.equal(order(within), 2); // 5.6 M counted: within it
   } finally {
     await close();
   }

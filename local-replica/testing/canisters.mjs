@@ -196,22 +196,29 @@ export const METERING_WAT = `(module ${COMMON}
 /**
  * For timing tests: `burn(n)` runs a loop of n iterations (6 instructions each: local.get, i32.const, i32.sub,
  * local.set, local.get, br_if), then increments heap word 0 and replies with it, so replies show the order in
- * which the canister executed them; `count` is a query of heap word 0.
+ * which the canister executed them; `burn_counted(n)` runs the same loop and replies with the performance
+ * counter; `count` is a query of heap word 0.
  */
 export const BURN_WAT = `(module ${COMMON}
-  (func (export "canister_update burn") (local $i i32)
+  (func $burn (local $i i32)
     (call $arg_copy (i32.const 4096) (i32.const 0) (i32.const 11))
     (local.set $i (i32.load (i32.const 4103)))
     (if (local.get $i) (then
       (loop $l
         (local.set $i (i32.sub (local.get $i) (i32.const 1)))
-        (br_if $l (local.get $i)))))
+        (br_if $l (local.get $i))))))
+  (func (export "canister_update burn")
+    (call $burn)
     (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
     (call $reply_nat32 (i32.load (i32.const 0))))
+  (func (export "canister_update burn_counted")
+    (call $burn)
+    (call $reply_nat64 (call $perf (i32.const 0))))
   (func (export "canister_query count") (call $reply_nat32 (i32.load (i32.const 0))))
 )`;
 
 export const burnIdl = ({ IDL: idl = IDL } = {}) => idl.Service({
   burn: idl.Func([idl.Nat32], [idl.Nat32], []),
+  burn_counted: idl.Func([idl.Nat32], [idl.Nat64], []),
   count: idl.Func([], [idl.Nat32], ['query']),
 });

@@ -1,7 +1,8 @@
 // scripts/loadtest's parts that do not need a replica: the statistics of a run (time to first token, tokens per
-// second, fairness), its report, and one simulated user (a conversation of several turns with think time, kept on
-// its canister, moved and replayed when that canister is stopped or refuses it). Which canister is least busy and
-// which failed calls move a conversation are the chat page's own rules (frontend-canister/src/fleet-rules.js).
+// second over the run and while all users chat, fairness), its report, and one simulated user (a conversation of
+// several turns with think time, kept on its canister, moved and replayed when that canister is stopped or refuses
+// it). Which canister is least busy and which failed calls move a conversation are the chat page's own rules
+// (frontend-canister/src/fleet-rules.js).
 
 import { CanisterError, canisterLoad, failoverReason, leastBusy } from '../../frontend-canister/src/fleet-rules.js';
 
@@ -24,11 +25,30 @@ export function jainIndex(values) {
 }
 
 /**
- * The run's figures from the users' records (see simulateUser): time to first token over all turns (median, p95,
- * seconds), total tokens per second over the run's span (first call sent to last answer), each user's tokens per
- * second while it waited for answers (think time excluded) and Jain's index over them, and the calls that failed.
+ * The window in which all users were chatting: from the last user's first call to the moment the first user got
+ * the end of their last answer (users who got no answer at all are left out), and the tokens that arrived in it,
+ * per second. Null when there is no such window (a user was done before the last one came).
  */
-export function summarizeLoad(users) {
+export function allUsersWindow(users) {
+  const chatting = users.filter((u) => u.turns.length > 0);
+  if (chatting.length === 0) return null;
+  const start = Math.max(...chatting.map((u) => u.turns[0].sentAt));
+  const end = Math.min(...chatting.map((u) => u.turns.at(-1).doneAt));
+  if (!(end > start)) return null;
+  const tokens = chatting.flatMap((u) => u.turns.flatMap((t) => t.replies))
+    .filter((r) => r.at >= start && r.at <= end)
+    .reduce((sum, r) => sum + r.tokens, 0);
+  return { start, end, seconds: end - start, tokens, tokensPerSecond: tokens / (end - start) };
+}
+
+/**
+ * The run's figures from the users' records (see simulateUser) on the canisters named `canisters`: how many users
+ * each canister got first (most first), time to first token over all turns (median, p95, seconds), total tokens per
+ * second over the run's span (first call sent to last answer) and over the window in which all users were chatting
+ * (allUsersWindow), each user's tokens per second while it waited for answers (think time excluded) and Jain's
+ * index over them, and the calls that failed.
+ */
+export function summarizeLoad(users, canisters) {
   const turns = users.flatMap((u) => u.turns);
   const ttfts = turns.filter((t) => t.firstTokenAt !== null).map((t) => t.firstTokenAt - t.sentAt);
   const tokens = turns.reduce((sum, t) => sum + t.tokens, 0);
@@ -41,10 +61,12 @@ export function summarizeLoad(users) {
   const count = (key) => users.reduce((sum, u) => sum + u[key], 0);
   return {
     users: users.length,
+    usersPerCanister: canisters.map((name) => users.filter((u) => u.canisters[0] === name).length).sort((a, b) => b - a),
     turns: turns.length,
     tokens,
     seconds: turns.length ? end - start : 0,
     tokensPerSecond: turns.length && end > start ? tokens / (end - start) : 0,
+    allUsers: allUsersWindow(users),
     ttftMedian: percentile(ttfts, 50),
     ttftP95: percentile(ttfts, 95),
     userTokensPerSecond: perUser,
@@ -56,30 +78,34 @@ export function summarizeLoad(users) {
   };
 }
 
-const fixed = (value, digits) => (value === null ? '—' : value.toFixed(digits));
+const fixed = (value, digits) => (value === null || value === undefined ? '—' : value.toFixed(digits));
 
 /** A Markdown table of summaries, one row per run ({ label, summary }). */
 export function formatLoadTable(rows) {
-  const header = '| Run | Turns | Tokens | Seconds | Tokens/s | TTFT median (s) | TTFT p95 (s) | Fairness (Jain) | Moved | Refused | Failed | Lost conversations |';
-  const lines = rows.map(({ label, summary: s }) => `| ${label} | ${s.turns} | ${s.tokens} | ${fixed(s.seconds, 1)} | ${fixed(s.tokensPerSecond, 2)} `
+  const header = '| Run | Users per canister | Turns | Tokens | Seconds | Tokens/s | All users chatting (s) | Tokens/s then | TTFT median (s) '
+    + '| TTFT p95 (s) | Fairness (Jain) | Moved | Refused | Failed | Lost conversations |';
+  const lines = rows.map(({ label, summary: s }) => `| ${label} | ${s.usersPerCanister.join(' + ')} | ${s.turns} | ${s.tokens} | ${fixed(s.seconds, 1)} | ${fixed(s.tokensPerSecond, 2)} `
+    + `| ${fixed(s.allUsers?.seconds, 1)} | ${fixed(s.allUsers?.tokensPerSecond, 2)} `
     + `| ${fixed(s.ttftMedian, 1)} | ${fixed(s.ttftP95, 1)} | ${fixed(s.fairness, 3)} | ${s.moves} | ${s.refused} | ${s.failed} | ${s.lostConversations} |`);
-  return [header, `|${'---|'.repeat(12)}`, ...lines].join('\n');
+  return [header, `|${'---|'.repeat(15)}`, ...lines].join('\n');
 }
 
 /**
- * One turn on one canister as the chat page runs it: start_turn, then continue_turn with one call kept queued
- * behind the running one. Returns { sessionId, sentAt, firstTokenAt, doneAt, tokenIds } in `clock` seconds.
+ * One turn on one canister as the chat page runs it (frontend-canister/src/turn.ts): start_turn, then
+ * continue_turn with one call kept queued behind the running one; when the answer is done, the call still queued
+ * is left to run (its reply carries nothing). Returns { sessionId, sentAt, firstTokenAt, doneAt, tokenIds, replies }
+ * in `clock` seconds, `replies` being when each reply with tokens came and how many ({ at, tokens }).
  */
 export async function runTurn(actor, { sessionId, promptIds, settings, clock }) {
   const sentAt = clock();
-  let firstTokenAt = null;
   let done = false;
   const tokenIds = [];
+  const replies = [];
   const take = (result) => {
     if (done) return null; // a continue_turn queued behind the last call: nothing more to read
     if ('Err' in result) throw new CanisterError(result.Err);
     const progress = result.Ok;
-    if (progress.token_ids.length && firstTokenAt === null) firstTokenAt = clock();
+    if (progress.token_ids.length) replies.push({ at: clock(), tokens: progress.token_ids.length });
     tokenIds.push(...progress.token_ids);
     done = progress.done;
     return progress;
@@ -99,9 +125,10 @@ export async function runTurn(actor, { sessionId, promptIds, settings, clock }) 
       await Promise.race(inFlight);
     }
   } finally {
-    await Promise.allSettled(inFlight);
+    for (const call of inFlight) call.catch(() => {}); // left to run, like the page's; its failure is no one's
   }
-  return { sessionId: id, sentAt, firstTokenAt: firstTokenAt ?? clock(), doneAt: clock(), tokenIds };
+  const doneAt = clock();
+  return { sessionId: id, sentAt, firstTokenAt: replies[0]?.at ?? doneAt, doneAt, tokenIds, replies };
 }
 
 /**
@@ -129,7 +156,9 @@ export async function simulateUser({ pick, turns, promptIds, settings, think, cl
         });
         sessionId = result.sessionId;
         context = [...context, ...prompt, ...result.tokenIds];
-        record.turns.push({ sentAt: result.sentAt, firstTokenAt: result.firstTokenAt, doneAt: result.doneAt, tokens: result.tokenIds.length });
+        record.turns.push({
+          sentAt: result.sentAt, firstTokenAt: result.firstTokenAt, doneAt: result.doneAt, tokens: result.tokenIds.length, replies: result.replies,
+        });
         break;
       } catch (error) {
         const reason = failoverReason(error);
@@ -165,4 +194,27 @@ export async function pickCanister(members, exclude = new Set(), random = Math.r
   const chosen = await leastBusy(candidates, ({ actor }) => canisterLoad(actor), { random });
   if (!chosen) throw new Error('no canister of the fleet answers');
   return chosen;
+}
+
+/**
+ * How a new conversation picks its canister (the user's `index`-th of `members`); a conversation that must move
+ * always goes to the least busy other canister.
+ *  - least-busy: the page's way (frontend-canister/src/fleet.ts), leastBusy over all canisters;
+ *  - two-choices: leastBusy over two canisters drawn at random, which spreads users who arrive within the seconds
+ *    that `load` takes to show a new turn (the least busy canister looks so to all of them);
+ *  - even: canister index mod N, the balance the others can reach at best.
+ */
+export const PLACEMENTS = ['least-busy', 'two-choices', 'even'];
+
+/** The `pick(exclude)` of simulateUser for a user under `placement` (one of PLACEMENTS). */
+export function placementPick(placement, { members, index, random = Math.random }) {
+  return async (exclude = new Set()) => {
+    if (exclude.size > 0 || placement === 'least-busy') return pickCanister(members, exclude, random);
+    if (placement === 'even') return members[index % members.length];
+    if (placement !== 'two-choices') throw new Error(`unknown placement '${placement}'`);
+    if (members.length < 3) return pickCanister(members, exclude, random);
+    const first = Math.floor(random() * members.length);
+    const second = (first + 1 + Math.floor(random() * (members.length - 1))) % members.length;
+    return pickCanister([members[first], members[second]], exclude, random);
+  };
 }

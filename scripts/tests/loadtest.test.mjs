@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CertifiedRejectErrorCode, RejectError } from '@icp-sdk/core/agent';
 import { CanisterError, failoverReason } from '../../frontend-canister/src/fleet-rules.js';
 import {
-  formatLoadTable, jainIndex, percentile, pickCanister, runTurn, simulateUser, summarizeLoad,
+  allUsersWindow, formatLoadTable, jainIndex, percentile, pickCanister, placementPick, runTurn, simulateUser, summarizeLoad,
 } from '../lib/loadtest.mjs';
 
 test('percentile interpolates between ranks as numpy.percentile does', () => {
@@ -29,18 +29,23 @@ test("Jain's index: 1 for equal shares, 1/n when one user gets all", () => {
   assert.equal(jainIndex([0, 0]), 1);
 });
 
-const turn = (sentAt, firstTokenAt, doneAt, tokens) => ({ sentAt, firstTokenAt, doneAt, tokens });
+/** A turn whose tokens came in one reply at its first token. */
+const turn = (sentAt, firstTokenAt, doneAt, tokens) => ({ sentAt, firstTokenAt, doneAt, tokens, replies: [{ at: firstTokenAt, tokens }] });
 const user = (turns, extra = {}) => ({ turns, moves: 0, refused: 0, failed: 0, lost: false, canisters: ['model'], ...extra });
 
-test('summarizeLoad: TTFT over all turns, tokens over the span, per-user rates without think time', () => {
+test('summarizeLoad: placement, TTFT over all turns, tokens over the span and while all users chat, per-user rates without think time', () => {
   const summary = summarizeLoad([
     user([turn(10, 14, 20, 30), turn(30, 33, 40, 30)]), // 60 tokens in 20 s waited: 3 tokens/s
     user([turn(12, 20, 42, 30)], { moves: 1, failed: 1 }), // 30 tokens in 30 s: 1 token/s
-  ]);
+  ], ['model_1', 'model']);
+  assert.deepEqual(summary.usersPerCanister, [2, 0]); // both started on model
   assert.equal(summary.turns, 3);
   assert.equal(summary.tokens, 90);
   assert.equal(summary.seconds, 32); // 10 → 42
   assert.equal(summary.tokensPerSecond, 90 / 32);
+  // all users chatting from 12 (the second user's first call) to 40 (the first user's last answer): the replies at
+  // 14 and 33 (30 tokens each) and the second user's at 20 (30 tokens)
+  assert.deepEqual(summary.allUsers, { start: 12, end: 40, seconds: 28, tokens: 90, tokensPerSecond: 90 / 28 });
   assert.equal(summary.ttftMedian, 4); // TTFTs 4, 3, 8
   assert.ok(Math.abs(summary.ttftP95 - 7.6) < 1e-12); // rank 1.9 between 4 and 8
   assert.deepEqual(summary.userTokensPerSecond, [3, 1]);
@@ -52,7 +57,16 @@ test('summarizeLoad: TTFT over all turns, tokens over the span, per-user rates w
   const table = formatLoadTable([{ label: 'N = 1, K = 2', summary }]).split('\n');
   assert.equal(table.length, 3);
   assert.equal(table[0].split('|').length, table[1].split('|').length);
-  assert.equal(table[2], '| N = 1, K = 2 | 3 | 90 | 32.0 | 2.81 | 4.0 | 7.6 | 0.800 | 1 | 0 | 1 | 0 |');
+  assert.equal(table[2], '| N = 1, K = 2 | 2 + 0 | 3 | 90 | 32.0 | 2.81 | 28.0 | 3.21 | 4.0 | 7.6 | 0.800 | 1 | 0 | 1 | 0 |');
+});
+
+test('allUsersWindow counts the tokens of replies inside the window only, and is null when the users never overlap', () => {
+  const early = user([{ sentAt: 0, firstTokenAt: 2, doneAt: 10, tokens: 9, replies: [{ at: 2, tokens: 1 }, { at: 6, tokens: 4 }, { at: 10, tokens: 4 }] }]);
+  const late = user([{ sentAt: 5, firstTokenAt: 8, doneAt: 20, tokens: 9, replies: [{ at: 8, tokens: 1 }, { at: 14, tokens: 8 }] }]);
+  assert.deepEqual(allUsersWindow([early, late]), { start: 5, end: 10, seconds: 5, tokens: 9, tokensPerSecond: 9 / 5 }); // at 6, 8, 10
+  const later = user([turn(11, 12, 15, 3)]);
+  assert.equal(allUsersWindow([early, later]), null);
+  assert.deepEqual(allUsersWindow([early, user([])]).tokens, 9); // a user without an answer is left out
 });
 
 /** The agent's error for a rejected call, as the scripts' agent (Node, @icp-sdk/core) throws it. */
@@ -108,15 +122,19 @@ function fakeCanister({ perCall = 2, failWhen = () => null } = {}) {
   };
 }
 
-test('runTurn keeps one continue_turn queued, times the first token, and ignores the call queued after done', async () => {
+test('runTurn keeps one continue_turn queued, times the replies, and leaves the call queued after done to run', async () => {
   const canister = fakeCanister({ perCall: 2 });
+  let continues = 0;
+  // the call queued behind the last one never answers: runTurn must not wait for it (the page does not)
+  const actor = { ...canister, continue_turn: (id) => (++continues === 4 ? new Promise(() => {}) : canister.continue_turn(id)) };
   let now = 0;
   const clock = () => now++;
-  const result = await runTurn(canister, { sessionId: null, promptIds: [1, 2, 3], settings: { max_new_tokens: 5 }, clock });
+  const result = await runTurn(actor, { sessionId: null, promptIds: [1, 2, 3], settings: { max_new_tokens: 5 }, clock });
   assert.deepEqual(result.tokenIds, [100, 101, 102, 103, 104]);
   assert.equal(result.sentAt, 0);
   assert.equal(result.firstTokenAt, 1); // the second reply (the first continue_turn) carries the first tokens
-  const continues = canister.calls.filter(([m]) => m === 'continue_turn').length;
+  assert.deepEqual(result.replies, [{ at: 1, tokens: 2 }, { at: 2, tokens: 2 }, { at: 3, tokens: 1 }]);
+  assert.equal(result.doneAt, 4);
   assert.equal(continues, 4); // 3 that generate (2 + 2 + 1) and one queued behind the last
   assert.deepEqual(Array.from(canister.calls[0][1].prompt_ids[0]), [1, 2, 3]);
 });
@@ -142,7 +160,11 @@ test('simulateUser moves a conversation off a stopped canister and replays it th
       return 1;
     },
     clock: () => time,
-    sleepUntil: async (at) => { time = at; },
+    // thinking lets the call left queued after an answer run before the next turn, as the canister's queue does
+    sleepUntil: async (at) => {
+      time = at;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    },
   });
   assert.equal(record.turns.length, 3);
   assert.equal(record.lost, false);
@@ -186,9 +208,40 @@ test('pickCanister: fewest active turns, then sessions, by the load query; a can
   await assert.rejects(pickCanister(members, new Set(['a', 'b', 'c'])), /no canister of the fleet answers/);
 });
 
+/** A fleet member whose `load` query reports `activeTurns` turns under way. */
+const memberWithLoad = (canisterId, activeTurns) => ({
+  canisterId, actor: { load: async () => ({ active_turns: activeTurns, sessions: 0, max_sessions: 13, last_call_instructions: 0n }) },
+});
+
+test('placementPick: even by index, two-choices the less busy of two drawn, least-busy over all; a move goes to the least busy', async () => {
+  const loads = { a: 3, b: 0, c: 1, d: 2 };
+  const members = Object.keys(loads).map((canisterId) => memberWithLoad(canisterId, loads[canisterId]));
+  const sequence = (...values) => () => values.shift() ?? 0.5;
+  const pick = (placement, index, random) => placementPick(placement, { members, index, random });
+  assert.equal((await pick('even', 5)()).canisterId, 'b');
+  assert.equal((await pick('least-busy', 0)()).canisterId, 'b');
+  // draws a (0.1 × 4 → 0), then the third after it (0.9 × 3 → 2): d; the less busy of a and d
+  assert.equal((await pick('two-choices', 0, sequence(0.1, 0.9))()).canisterId, 'd');
+  for (const placement of ['even', 'two-choices']) assert.equal((await pick(placement, 1, sequence(0.1, 0.9))(new Set(['b']))).canisterId, 'c');
+});
+
+test('two-choices spreads users who all see the same stale loads; least-busy sends them all to one canister', async () => {
+  const members = ['a', 'b', 'c', 'd'].map((canisterId) => memberWithLoad(canisterId, canisterId === 'a' ? 0 : 1));
+  let state = 7;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const picks = async (placement) => {
+    const chosen = [];
+    for (let index = 0; index < 8; index++) chosen.push((await placementPick(placement, { members, index, random })()).canisterId);
+    return chosen;
+  };
+  assert.deepEqual(await picks('least-busy'), Array(8).fill('a'));
+  const spread = await picks('two-choices');
+  assert.ok(spread.filter((id) => id === 'a').length < 8 && new Set(spread).size >= 2, spread.join(' '));
+});
+
 test('scripts/loadtest rejects bad flags before starting anything', () => {
   const script = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'loadtest');
-  for (const [args, message] of [[['--stop-at', '5'], /--stop-at needs --replicas 2/], [['--shape', 'huge'], /--shape must be one of/], [['--replicas', '99'], /replicas must be 1\.\.32/]]) {
+  for (const [args, message] of [[['--stop-at', '5'], /--stop-at needs --replicas 2/], [['--shape', 'huge'], /--shape must be one of/], [['--placement', 'random'], /--placement must be one of/], [['--replicas', '99'], /replicas must be 1\.\.32/]]) {
     const { status, stderr } = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
     assert.equal(status, 1, args.join(' '));
     assert.match(stderr, message);
