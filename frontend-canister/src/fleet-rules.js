@@ -44,22 +44,26 @@ export function failoverReason(error) {
   return refusalOf(message);
 }
 
-/** @typedef {{ activeTurns: number, sessions: number }} CanisterLoad What a canister reports about its load. */
+/**
+ * @typedef {{ sessionsInUse: number, activeTurns: number }} CanisterLoad What a canister reports about its load: the
+ * conversations whose users are chatting there (called in the last minutes), and the turns under way now.
+ */
 
 /**
  * A canister's load, from its cheap `load` query.
- * @param {{ load: () => Promise<{ active_turns: number, sessions: number }> }} actor
+ * @param {{ load: () => Promise<{ sessions_in_use: number, active_turns: number }> }} actor
  * @returns {Promise<CanisterLoad>}
  */
 export async function canisterLoad(actor) {
   const load = await actor.load();
-  return { activeTurns: load.active_turns, sessions: load.sessions };
+  return { sessionsInUse: load.sessions_in_use, activeTurns: load.active_turns };
 }
 
 /**
- * The least busy of `candidates`: the fewest active turns (each wants the canister's next rounds), then the fewest
- * sessions, ties broken at random so that clients starting together spread out. A candidate whose load cannot be
- * read (a stopped canister) is skipped and handed to `onUnreachable`. Resolves null when none answered.
+ * The least busy of `candidates`: the fewest conversations in use (a conversation stays on its canister, so those
+ * are the calls to come; turns under way come and go as users read and write), then the fewest active turns, ties
+ * broken at random so that clients starting together spread out. A candidate whose load cannot be read (a stopped
+ * canister) is skipped and handed to `onUnreachable`. Resolves null when none answered.
  * @template T
  * @param {readonly T[]} candidates
  * @param {(candidate: T) => Promise<CanisterLoad>} loadOf
@@ -79,7 +83,8 @@ export async function leastBusy(candidates, loadOf, { random = Math.random, onUn
   );
   const answered = probed.filter((p) => p !== null);
   answered.sort(
-    (a, b) => a.load.activeTurns - b.load.activeTurns || a.load.sessions - b.load.sessions || a.tieBreak - b.tieBreak,
+    (a, b) =>
+      a.load.sessionsInUse - b.load.sessionsInUse || a.load.activeTurns - b.load.activeTurns || a.tieBreak - b.tieBreak,
   );
   return answered.length ? answered[0].candidate : null;
 }

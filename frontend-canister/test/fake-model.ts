@@ -126,6 +126,7 @@ export class FakeModel {
     return {
       active_turns: this.activeTurns,
       sessions: this.sessions.size,
+      sessions_in_use: this.sessions.size,
       max_sessions: 16,
       last_call_instructions: 0n,
     };

@@ -160,12 +160,13 @@ function probeOf(loads: Record<string, CanisterLoad | Error>) {
   });
 }
 
-const load = (activeTurns: number, sessions: number): CanisterLoad => ({ activeTurns, sessions });
+const load = (sessionsInUse: number, activeTurns: number): CanisterLoad => ({ sessionsInUse, activeTurns });
 const idOf = (member: FleetMember | null | undefined) => member?.endpoint.canisterId;
 
 describe('Fleet.leastBusy', () => {
-  it('picks the canister with the fewest active turns, then the fewest sessions', async () => {
-    const probe = probeOf({ [IN_FLEET[0]]: load(2, 1), [IN_FLEET[1]]: load(1, 9), [IN_FLEET[2]]: load(1, 3) });
+  it('picks the canister with the fewest conversations in use, then the fewest active turns', async () => {
+    // the first has the fewest turns under way, but its users only think: they will be back
+    const probe = probeOf({ [IN_FLEET[0]]: load(4, 0), [IN_FLEET[1]]: load(2, 2), [IN_FLEET[2]]: load(2, 1) });
     const fleet = new Fleet(fleetOf(3), { probe });
     expect(idOf(await fleet.leastBusy())).toBe(IN_FLEET[2]);
     expect(probe).toHaveBeenCalledTimes(3);
@@ -230,13 +231,14 @@ describe('loadQueryProbe', () => {
         return {
           active_turns: member.name === 'model' ? 3 : 1,
           sessions: 7,
+          sessions_in_use: member.name === 'model' ? 5 : 2,
           max_sessions: 13,
           last_call_instructions: 5n,
         };
       },
     }));
-    expect(await probe(fleet[0])).toEqual({ activeTurns: 3, sessions: 7 });
-    expect(await probe(fleet[1])).toEqual({ activeTurns: 1, sessions: 7 });
+    expect(await probe(fleet[0])).toEqual({ sessionsInUse: 5, activeTurns: 3 });
+    expect(await probe(fleet[1])).toEqual({ sessionsInUse: 2, activeTurns: 1 });
     expect(asked).toEqual([IN_FLEET[0], IN_FLEET[1]]);
   });
 });

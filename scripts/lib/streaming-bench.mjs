@@ -135,13 +135,13 @@ export function renderStreamingSection({ results, meta }) {
     '',
     'Fewest calls: each call spends up to 36 B instructions (18 rounds), so nothing is visible until it ends, and the next call '
       + 'starts only after its reply reached the client (about 2 rounds idle per call). Adaptive: the canister sizes the first call for '
-      + 'the prompt and one token in whole 2 B slices, gives a new chat\'s second call one slice and later calls 4 slices (8 B), or one slice '
-      + 'while other turns are under way on the canister (their calls share its first-in-first-out queue, so short calls keep a '
-      + 'newcomer\'s wait short); the client keeps one `continue_turn` queued, so the canister goes from call to call without idle '
-      + 'rounds. The queued call is an ingress message that cannot be withdrawn: a Stop pressed meanwhile reaches the canister only '
-      + 'after that call (at most 8 B, about 4 s), which is why later calls are kept small. In a new chat the client learns the '
-      + 'session id from the first reply, so nothing can wait behind the first call: the second call is sent then, and gets one '
-      + 'slice so that this gap is the client\'s reaction, a round of induction, one slice and a round of certification.',
+      + 'the prompt and one token in whole 2 B slices and every later call one slice; the client keeps one `continue_turn` queued, '
+      + 'so the canister goes from call to call without idle rounds and a reply comes every round. Short calls also keep waits '
+      + 'short where they come from the canister\'s first-in-first-out queue: a user who just pressed Send waits a round per call '
+      + 'queued before theirs, and a Stop pressed while a call is queued (an ingress message cannot be withdrawn) reaches the '
+      + 'canister after that call, about a second. They cost the unused end of each slice (part of a token) and more calls per '
+      + 'answer. In a new chat the client learns the session id from the first reply, so nothing can wait behind the first call: '
+      + 'the gap after it is the client\'s reaction, a round of induction, one slice and a round of certification.',
   ];
   return `${lines.join('\n')}\n`;
 }

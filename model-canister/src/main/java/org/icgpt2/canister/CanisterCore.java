@@ -201,8 +201,8 @@ final class CanisterCore {
     }
 
     Load load() {
-        return new Load(service.activeTurns(), service.conversationCount(), service.conversationCapacity(),
-                service.lastCallInstructions());
+        return new Load(service.activeTurns(), service.conversationCount(), service.conversationsInUse(),
+                service.conversationCapacity(), service.lastCallInstructions());
     }
 
     private ModelInfo modelInfo() {

@@ -15,10 +15,8 @@ final class Conversation {
     TokenDecoder decoder;
     /** The turn's call_budget (continue_turn spends at most this much per call too), or CallBudgetSchedule.ADAPTIVE. */
     long callBudget;
-    /** Calls made on this turn so far (the adaptive schedule sizes the first ones differently). */
+    /** Calls made on this turn so far (the adaptive schedule sizes the first one differently). */
     int calls;
-    /** Whether this turn opened the conversation: its client learns the session id only from the first reply. */
-    boolean opensConversation;
     /** Tokens generated in this turn and already returned (stop tokens excluded). */
     int returnedTokens;
     /** Order of last use, for least-recently-used eviction. */

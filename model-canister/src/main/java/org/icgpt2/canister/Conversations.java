@@ -61,25 +61,25 @@ final class Conversations {
     int activeTurns(long now) {
         int active = 0;
         for (Conversation c : open) {
-            if (isUnderWay(c, now)) {
+            if (c.turn != null && !c.turn.finished() && now - c.lastUsedNanos < TURN_ACTIVE_NANOS) {
                 active++;
             }
         }
         return active;
     }
 
-    /** Whether a turn other than {@code c}'s is under way at time {@code now}: its calls share the canister's queue. */
-    boolean anyUnderWayBesides(Conversation c, long now) {
-        for (Conversation other : open) {
-            if (other != c && isUnderWay(other, now)) {
-                return true;
+    /**
+     * Conversations called within {@link #IDLE_NANOS} of {@code now}: their users are chatting (asking, reading or
+     * writing the next question), and none of them would give its cache to a newcomer.
+     */
+    int inUse(long now) {
+        int inUse = 0;
+        for (Conversation c : open) {
+            if (now - c.lastUsedNanos < IDLE_NANOS) {
+                inUse++;
             }
         }
-        return false;
-    }
-
-    private static boolean isUnderWay(Conversation c, long now) {
-        return c.turn != null && !c.turn.finished() && now - c.lastUsedNanos < TURN_ACTIVE_NANOS;
+        return inUse;
     }
 
     /** The caller's conversation {@code id}, or null: other callers' conversations are invisible. */

@@ -197,6 +197,10 @@ final class ModelService {
         return conversations == null ? 0 : conversations.activeTurns(clock.getAsLong());
     }
 
+    int conversationsInUse() {
+        return conversations == null ? 0 : conversations.inUse(clock.getAsLong());
+    }
+
     // ---- tokenizer ----
 
     int[] tokenize(String text) {
@@ -316,7 +320,6 @@ final class ModelService {
         c.returnedTokens = 0;
         c.callBudget = settings.callBudget();
         c.calls = 0;
-        c.opensConversation = existing == null;
         return run(c.turn, c, Math.min(limit, nextCallBudget(c)));
     }
 
@@ -337,7 +340,7 @@ final class ModelService {
             return c.callBudget;
         }
         return CallBudgetSchedule.budget(call, promptCost.ofPrompt(c.turn.promptTokensLeft()), generatedTokenCost,
-                c.opensConversation, conversations.anyUnderWayBesides(c, clock.getAsLong()), MAX_CALL_BUDGET);
+                MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {

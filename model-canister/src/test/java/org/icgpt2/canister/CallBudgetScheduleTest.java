@@ -12,55 +12,33 @@ class CallBudgetScheduleTest {
     @Test
     void firstCallCoversTheShortPromptAndOneTokenInWholeSlices() {
         // 20 tokens × 0.17 B + 0.26 B + 0.05 B = 3.71 B: two slices, less the reply reserve
-        assertEquals(4 * B - RESERVE, CallBudgetSchedule.budget(0, 20 * 170_000_000L, 260_000_000L, true, false, MAX));
+        assertEquals(4 * B - RESERVE, CallBudgetSchedule.budget(0, 20 * 170_000_000L, 260_000_000L, MAX));
         // 25 tokens × 0.17 B + 0.26 B + 0.05 B = 4.56 B: three slices
-        assertEquals(6 * B - RESERVE, CallBudgetSchedule.budget(0, 25 * 170_000_000L, 260_000_000L, true, false, MAX));
+        assertEquals(6 * B - RESERVE, CallBudgetSchedule.budget(0, 25 * 170_000_000L, 260_000_000L, MAX));
     }
 
     @Test
     void aFollowUpWithLittleLeftToReadGetsOneSlice() {
         // 3 tokens × 0.17 B + 0.3 B + 0.05 B = 0.86 B
-        assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(0, 3 * 170_000_000L, 300_000_000L, true, false, MAX));
-        assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(0, 0, 300_000_000L, true, false, MAX));
+        assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(0, 3 * 170_000_000L, 300_000_000L, MAX));
+        assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(0, 0, 300_000_000L, MAX));
     }
 
     @Test
-    void theSecondCallOfAFollowUpIsSizedAsALaterOne() {
-        // the client queued it behind the first call: a short one would leave the canister idle until the third
-        assertEquals(8 * B - RESERVE, CallBudgetSchedule.budget(1, 0, 260_000_000L, false, false, MAX));
-        assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(1, 0, 260_000_000L, false, true, MAX));
-    }
-
-    @Test
-    void theSecondCallOfANewConversationGetsOneSliceSoTheGapAfterTheFirstReplyStaysShort() {
-        assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(1, 0, 260_000_000L, true, false, MAX));
-        assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(1, 500 * 170_000_000L, 260_000_000L, true, false, MAX));
-    }
-
-    @Test
-    void laterCallsGetFourSlicesWhateverThePromptLeft() {
-        for (int call = 2; call < 6; call++) {
-            assertEquals(8 * B - RESERVE, CallBudgetSchedule.budget(call, 0, 260_000_000L, true, false, MAX));
-            assertEquals(8 * B - RESERVE, CallBudgetSchedule.budget(call, 500 * 170_000_000L, 260_000_000L, true, false, MAX));
+    void everyLaterCallGetsOneSliceWhateverThePromptLeft() {
+        for (int call = 1; call < 6; call++) {
+            assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(call, 0, 260_000_000L, MAX));
+            assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(call, 500 * 170_000_000L, 260_000_000L, MAX));
         }
-    }
-
-    @Test
-    void laterCallsGetOneSliceWhileOtherTurnsAreUnderWay() {
-        for (int call = 2; call < 6; call++) {
-            assertEquals(2 * B - RESERVE, CallBudgetSchedule.budget(call, 0, 260_000_000L, true, true, MAX));
-        }
-        // the first call still reads the whole prompt: a newcomer's first token does not wait for more calls
-        assertEquals(4 * B - RESERVE, CallBudgetSchedule.budget(0, 20 * 170_000_000L, 260_000_000L, true, true, MAX));
     }
 
     @Test
     void aLongPromptIsCappedAtTheMaximum() {
         // 1000 × 0.17 B = 170 B: more than one call can do
-        assertEquals(MAX, CallBudgetSchedule.budget(0, 1000 * 170_000_000L, 260_000_000L, true, false, MAX));
+        assertEquals(MAX, CallBudgetSchedule.budget(0, 1000 * 170_000_000L, 260_000_000L, MAX));
         // 200 tokens: 34.31 B, 18 slices = 36 B less the reserve, which is under the maximum
-        assertEquals(36 * B - RESERVE, CallBudgetSchedule.budget(0, 200 * 170_000_000L, 260_000_000L, true, false, MAX));
+        assertEquals(36 * B - RESERVE, CallBudgetSchedule.budget(0, 200 * 170_000_000L, 260_000_000L, MAX));
         // a maximum below one slice wins
-        assertEquals(B, CallBudgetSchedule.budget(1, 0, 260_000_000L, true, false, B));
+        assertEquals(B, CallBudgetSchedule.budget(1, 0, 260_000_000L, B));
     }
 }

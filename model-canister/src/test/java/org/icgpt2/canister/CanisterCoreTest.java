@@ -448,7 +448,7 @@ class CanisterCoreTest {
         AtomicLong now = new AtomicLong(42);
         canister.core = new CanisterCore(canister.storage, new JavaKernels(), () -> instructions.addAndGet(100_000_000L),
                 now::get, p -> Arrays.equals(p, CONTROLLER), () -> Runtime.getRuntime().maxMemory(), new byte[]{42});
-        assertEquals(new Load(0, 0, 0, 0), canister.core.load(), "before set-up");
+        assertEquals(new Load(0, 0, 0, 0, 0), canister.core.load(), "before set-up");
         canister.core.setupModel(Precision.F32);
         canister.core.setupTokenizer();
 
@@ -458,6 +458,7 @@ class CanisterCoreTest {
         Load running = canister.core.load();
         assertEquals(1, running.activeTurns());
         assertEquals(1, running.sessions());
+        assertEquals(1, running.sessionsInUse());
         assertEquals(canister.core.status().maxSessions(), running.maxSessions());
         assertEquals(canister.core.status().lastCallInstructions(), running.lastCallInstructions());
         assertTrue(running.lastCallInstructions() > 0);
@@ -473,10 +474,14 @@ class CanisterCoreTest {
         now.addAndGet(Conversations.TURN_ACTIVE_NANOS);
         assertEquals(0, canister.core.load().activeTurns(), "a turn nobody continued for 10 s was stopped or abandoned");
         assertEquals(2, canister.core.load().sessions());
+        assertEquals(2, canister.core.load().sessionsInUse(), "their users may still be writing the next question");
+        now.addAndGet(Conversations.IDLE_NANOS - Conversations.TURN_ACTIVE_NANOS);
+        assertEquals(2, canister.core.load().sessions());
+        assertEquals(0, canister.core.load().sessionsInUse(), "no call for 5 minutes: the users left");
     }
 
     @Test
-    void laterCallsAreShortWhileAnotherTurnIsUnderWay() {
+    void everyCallAfterTheFirstGetsOneSlice() {
         JvmCanister canister = new JvmCanister().uploaded();
         // Every read of the message's instruction counter spends 500 M: a token costs about 1.5 B, so a budget shows in
         // tokens. Each call starts the counter at 0, as a message does.
@@ -486,17 +491,20 @@ class CanisterCoreTest {
         canister.core.setupModel(Precision.F32);
         canister.core.setupTokenizer();
         TurnRequest adaptive = new TurnRequest(null, "hello there", null, new SamplingSettings(1000, 0, 0, 1, 0, null));
-        long alone = canister.core.startTurn(STRANGER, 0, adaptive).sessionId();
+        long session = canister.core.startTurn(STRANGER, 0, adaptive).sessionId();
+        TurnProgress progress;
+        do { // here a prompt token costs about a slice too: read the prompt first
+            instructions.set(0);
+            progress = canister.core.continueTurn(STRANGER, 0, session);
+        } while (progress.promptTokensRemaining() > 0);
+        for (int call = 0; call < 3; call++) {
+            instructions.set(0);
+            assertEquals(1, canister.core.continueTurn(STRANGER, 0, session).tokenIds().length, "later call " + call);
+        }
+        TurnRequest explicit = new TurnRequest(null, "hello there", null, new SamplingSettings(1000, 0, 0, 1, 0, 8_000_000_000L));
         instructions.set(0);
-        canister.core.continueTurn(STRANGER, 0, alone);
+        long other = canister.core.startTurn(CONTROLLER, 0, explicit).sessionId();
         instructions.set(0);
-        int aloneTokens = canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length;
-        assertTrue(aloneTokens >= 3, "alone, a later call gets 4 slices: " + aloneTokens + " tokens");
-
-        instructions.set(0);
-        canister.core.startTurn(CONTROLLER, 0, adaptive);
-        instructions.set(0);
-        int sharedTokens = canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length;
-        assertEquals(1, sharedTokens, "with another turn under way, one slice");
+        assertTrue(canister.core.continueTurn(CONTROLLER, 0, other).tokenIds().length >= 3, "an explicit 8 B budget gets more");
     }
 }
