@@ -1,5 +1,6 @@
 import type { SamplingSettings, StopReason, TurnProgress, TurnResult } from './bindings/model.did';
 import { CanisterError, isSessionGone } from './errors';
+import { sendAnotherCall } from './turn-rules.js';
 import type { ModelMethods } from './model-client';
 
 export type TurnActor = ModelMethods<'start_turn' | 'continue_turn'>;
@@ -179,8 +180,18 @@ export async function runTurn(
         return { ...snapshot, status: 'stopped' };
       }
       // Nothing is queued behind a turn's first call (a Stop right after Send asks for no more work); after it, the
-      // next call waits in the canister's queue while the current one runs.
-      while (inFlight.length < 2) inFlight.push(actor.continue_turn(progress.session_id));
+      // next call waits in the canister's queue while the current one runs, unless the calls sent finish the answer.
+      const lastReplyTokens = progress.token_ids.length;
+      while (
+        sendAnotherCall({
+          sent: inFlight.length,
+          generatedTokens: snapshot.generatedTokens,
+          lastReplyTokens,
+          maxNewTokens: input.settings.max_new_tokens,
+        })
+      ) {
+        inFlight.push(actor.continue_turn(progress.session_id));
+      }
     }
   } finally {
     abandon();

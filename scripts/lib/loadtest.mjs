@@ -5,6 +5,7 @@
 // (frontend-canister/src/fleet-rules.js).
 
 import { CanisterError, canisterLoad, failoverReason, leastBusy } from '../../frontend-canister/src/fleet-rules.js';
+import { sendAnotherCall } from '../../frontend-canister/src/turn-rules.js';
 
 /** Percentile `p` (0..100) of `values`, interpolated linearly between the closest ranks (numpy's default). */
 export function percentile(values, p) {
@@ -92,8 +93,8 @@ export function formatLoadTable(rows) {
 
 /**
  * One turn on one canister as the chat page runs it (frontend-canister/src/turn.ts): start_turn, then
- * continue_turn with one call kept queued behind the running one; when the answer is done, the call still queued
- * is left to run (its reply carries nothing). Returns { sessionId, sentAt, firstTokenAt, doneAt, tokenIds, replies }
+ * continue_turn with one call kept queued behind the running one while the answer needs more (sendAnotherCall);
+ * when the answer is done, a call still queued is left to run (its reply carries nothing). Returns { sessionId, sentAt, firstTokenAt, doneAt, tokenIds, replies }
  * in `clock` seconds, `replies` being when each reply with tokens came and how many ({ at, tokens }).
  */
 export async function runTurn(actor, { sessionId, promptIds, settings, clock }) {
@@ -101,10 +102,12 @@ export async function runTurn(actor, { sessionId, promptIds, settings, clock }) 
   let done = false;
   const tokenIds = [];
   const replies = [];
+  let lastReplyTokens = 0;
   const take = (result) => {
     if (done) return null; // a continue_turn queued behind the last call: nothing more to read
     if ('Err' in result) throw new CanisterError(result.Err);
     const progress = result.Ok;
+    lastReplyTokens = progress.token_ids.length;
     if (progress.token_ids.length) replies.push({ at: clock(), tokens: progress.token_ids.length });
     tokenIds.push(...progress.token_ids);
     done = progress.done;
@@ -121,7 +124,7 @@ export async function runTurn(actor, { sessionId, promptIds, settings, clock }) 
   };
   try {
     while (!done) {
-      while (inFlight.size < 2) send();
+      while (sendAnotherCall({ sent: inFlight.size, generatedTokens: tokenIds.length, lastReplyTokens, maxNewTokens: settings.max_new_tokens })) send();
       await Promise.race(inFlight);
     }
   } finally {
@@ -199,22 +202,16 @@ export async function pickCanister(members, exclude = new Set(), random = Math.r
 /**
  * How a new conversation picks its canister (the user's `index`-th of `members`); a conversation that must move
  * always goes to the least busy other canister.
- *  - least-busy: the page's way (frontend-canister/src/fleet.ts), leastBusy over all canisters;
- *  - two-choices: leastBusy over two canisters drawn at random, which spreads users who arrive within the seconds
- *    that `load` takes to show a new turn (the least busy canister looks so to all of them);
- *  - even: canister index mod N, the balance the others can reach at best.
+ *  - least-busy: the page's way (frontend-canister/src/fleet-rules.js), over all canisters;
+ *  - even: canister index mod N, the balance a placement that knew every other user's choice would reach.
  */
-export const PLACEMENTS = ['least-busy', 'two-choices', 'even'];
+export const PLACEMENTS = ['least-busy', 'even'];
 
 /** The `pick(exclude)` of simulateUser for a user under `placement` (one of PLACEMENTS). */
 export function placementPick(placement, { members, index, random = Math.random }) {
+  if (!PLACEMENTS.includes(placement)) throw new Error(`unknown placement '${placement}'`);
   return async (exclude = new Set()) => {
-    if (exclude.size > 0 || placement === 'least-busy') return pickCanister(members, exclude, random);
-    if (placement === 'even') return members[index % members.length];
-    if (placement !== 'two-choices') throw new Error(`unknown placement '${placement}'`);
-    if (members.length < 3) return pickCanister(members, exclude, random);
-    const first = Math.floor(random() * members.length);
-    const second = (first + 1 + Math.floor(random() * (members.length - 1))) % members.length;
-    return pickCanister([members[first], members[second]], exclude, random);
+    if (placement === 'even' && exclude.size === 0) return members[index % members.length];
+    return pickCanister(members, exclude, random);
   };
 }

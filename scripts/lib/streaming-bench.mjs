@@ -3,6 +3,7 @@
 // fewest-calls way of calling the canister (every call at the 36 B maximum, the next one sent when a reply arrives)
 // and for its adaptive budgets (no call_budget; the client keeps one continue_turn queued behind the running call).
 
+import { sendAnotherCall } from '../../frontend-canister/src/turn-rules.js';
 import { B, replaceSection } from './bench.mjs';
 
 /** The fewest-calls mode's budget: the canister's maximum per call (ModelService.MAX_CALL_BUDGET). */
@@ -30,15 +31,18 @@ export async function runTurn({ model, clock, sessionId = null, promptIds, maxNe
   };
   const sent = clock();
   const replies = [];
+  let tokens = 0;
   let done = false;
   const record = (progress, what) => {
     if ('Err' in progress) throw new Error(`${what}: ${progress.Err}`);
     const ok = progress.Ok;
     replies.push({ at: clock(), tokens: ok.token_ids.length });
+    tokens += ok.token_ids.length;
     if (ok.done) done = true;
     return ok;
   };
-  // One call runs while `mode.queued` more wait behind it; a reply sends the next one.
+  // One call runs while `mode.queued` more wait behind it (adaptive: while the answer needs more, as the page's
+  // client does); a reply sends the next one.
   const inFlight = new Set();
   const send = (id) => {
     const call = model.continue_turn(id).then((progress) => {
@@ -53,7 +57,10 @@ export async function runTurn({ model, clock, sessionId = null, promptIds, maxNe
   const first = record(await start, 'start_turn');
   const id = first.session_id;
   while (!done) {
-    while (inFlight.size < 1 + mode.queued) send(id);
+    const sendMore = () => (mode.queued === 0 ? inFlight.size === 0 : sendAnotherCall({
+      sent: inFlight.size, generatedTokens: tokens, lastReplyTokens: replies.at(-1).tokens, maxNewTokens: settings.max_new_tokens,
+    }));
+    while (sendMore()) send(id);
     await Promise.race(inFlight);
   }
   await Promise.all(inFlight); // calls already queued return without tokens

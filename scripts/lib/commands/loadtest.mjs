@@ -50,17 +50,18 @@ const FIRST_STOP_TOKEN = 50256;
 
 const USAGE = `usage: scripts/loadtest [--replicas N] [--users K] [--turns T] [--prompt-tokens P] [--max-new-tokens M]
                         [--think S] [--arrivals S] [--shape one-layer|gpt2-small] [--time-scale X] [--stop-at S]
-                        [--placement least-busy|two-choices|even] [--seed N] [--label TEXT] [--json FILE]
+                        [--placement least-busy|even] [--seed N] [--label TEXT] [--json FILE]
 
 Starts a local replica in this process, deploys N model canisters (default 1) with a random model of --shape,
 then turns on the mainnet timing model (--time-scale X: simulated seconds run 1/X as fast; default 1, since under
 a smaller X the users' own work, signing calls and verifying certificates, counts 1/X times over) and lets
 K users (default 8), each its own identity and agent, chat as the chat page does (no call budget, so the
-canister's adaptive schedule sizes the calls; one continue_turn queued behind the running call), decoding
+canister's adaptive schedule sizes the calls; one continue_turn queued behind the running call while the answer
+needs more), decoding
 greedily: T turns (default 3) of P prompt tokens (default 20) and up to M new tokens (default 48). They arrive at
 random over the first --arrivals seconds (default 20) and think about S seconds before each follow-up (default 3).
-A new conversation goes to the least busy canister, as the page's do, and stays there (--placement two-choices:
-the less busy of two drawn at random; even: user u to canister u mod N); --stop-at S stops the first canister
+A new conversation goes to the least busy canister, as the page's do, and stays there (--placement even: user u
+to canister u mod N, what a placement that knew every other user's choice would reach); --stop-at S stops the first canister
 at simulated second S, and its conversations move to the least busy other canister and are replayed there. The
 seed (--seed) draws the users' arrivals, think times and prompts, the same for any N. Prints a Markdown table
 row; --json FILE writes the summary and every user's turns.
