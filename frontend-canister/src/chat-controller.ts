@@ -436,6 +436,18 @@ export class ChatController {
             void this.#persist(conversation);
             this.#emit('progress');
           },
+          // Conversations that start at about the same time cannot see each other for seconds (see lessCrowded).
+          rebalance: async (sessionId) => {
+            const to = await canisters.fleet.lessCrowdedThan(member);
+            if (!to) return undefined;
+            this.#endSession(conversation, sessionId.toString());
+            answer.moved = { from: member.name, to: to.name, reason: 'crowded' };
+            member = to;
+            this.#placeOn(conversation, member);
+            void this.#persist(conversation);
+            this.#emit('changed');
+            return canisters.actorOf(member);
+          },
           moveOn: async (error) => {
             const move = await canisters.fleet.moveAway(member, error, tried);
             if (!move) return undefined;

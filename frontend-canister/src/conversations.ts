@@ -1,4 +1,4 @@
-import type { FailoverReason } from './fleet-rules.js';
+import type { MoveReason } from './fleet-rules.js';
 import type { StopReasonName } from './turn';
 
 export interface AnswerStats {
@@ -31,8 +31,11 @@ export interface ChatMessage {
   stats?: AnswerStats;
   /** The canister had forgotten the session; the conversation was replayed into a new one. */
   replayed?: boolean;
-  /** Assistant messages only: its canister could not serve this answer, so the conversation moved and was replayed. */
-  moved?: { from: string; to: string; reason: FailoverReason };
+  /**
+   * Assistant messages only: its canister could not serve this answer, or a new conversation found its canister
+   * crowded, so the conversation moved and was replayed.
+   */
+  moved?: { from: string; to: string; reason: MoveReason };
   /** Tokens generated while the page was away, whose text never arrived. */
   missingTokens?: number;
   /**

@@ -7,7 +7,8 @@ export class CanisterError extends Error {
   name = 'CanisterError';
 }
 
-/** @typedef {'stopped' | 'quota' | 'busy'} FailoverReason Why a conversation leaves its canister. */
+/** @typedef {'stopped' | 'quota' | 'busy'} FailoverReason Why a failed call moves a conversation to another canister. */
+/** @typedef {FailoverReason | 'crowded'} MoveReason Why a conversation left its canister (see also lessCrowded). */
 
 /** IC error codes of a canister that cannot run messages now: stopped, stopping, no module (mid-reinstall), frozen. */
 const UNAVAILABLE_ERROR_CODES = new Set(['IC0508', 'IC0509', 'IC0537', 'IC0207']);
@@ -60,17 +61,17 @@ export async function canisterLoad(actor) {
 }
 
 /**
- * The least busy of `candidates`: the fewest conversations in use (a conversation stays on its canister, so those
- * are the calls to come; turns under way come and go as users read and write), then the fewest active turns, ties
- * broken at random so that clients starting together spread out. A candidate whose load cannot be read (a stopped
- * canister) is skipped and handed to `onUnreachable`. Resolves null when none answered.
+ * The candidates whose load could be read, least busy first: the fewest conversations in use (a conversation stays on
+ * its canister, so those are the calls to come; turns under way come and go as users read and write), then the
+ * fewest active turns, ties broken at random so that clients starting together spread out. A candidate whose load
+ * cannot be read (a stopped canister) is left out and handed to `onUnreachable`.
  * @template T
  * @param {readonly T[]} candidates
  * @param {(candidate: T) => Promise<CanisterLoad>} loadOf
- * @param {{ random?: () => number, onUnreachable?: (candidate: T) => void }} [options]
- * @returns {Promise<T | null>}
+ * @param {{ random?: () => number, onUnreachable?: (candidate: T) => void }} options
+ * @returns {Promise<{ candidate: T, load: CanisterLoad }[]>}
  */
-export async function leastBusy(candidates, loadOf, { random = Math.random, onUnreachable } = {}) {
+async function byLoad(candidates, loadOf, { random = Math.random, onUnreachable }) {
   const probed = await Promise.all(
     candidates.map(async (candidate) => {
       try {
@@ -86,5 +87,43 @@ export async function leastBusy(candidates, loadOf, { random = Math.random, onUn
     (a, b) =>
       a.load.sessionsInUse - b.load.sessionsInUse || a.load.activeTurns - b.load.activeTurns || a.tieBreak - b.tieBreak,
   );
-  return answered.length ? answered[0].candidate : null;
+  return answered;
+}
+
+/**
+ * The least busy of `candidates` (see byLoad); null when none answered.
+ * @template T
+ * @param {readonly T[]} candidates
+ * @param {(candidate: T) => Promise<CanisterLoad>} loadOf
+ * @param {{ random?: () => number, onUnreachable?: (candidate: T) => void }} [options]
+ * @returns {Promise<T | null>}
+ */
+export async function leastBusy(candidates, loadOf, options = {}) {
+  const [first] = await byLoad(candidates, loadOf, options);
+  return first ? first.candidate : null;
+}
+
+/** How many more conversations in use than another canister make a new conversation's canister crowded. */
+export const CROWDED_MARGIN = 2;
+
+/**
+ * Where a new conversation goes after its first reply, or null to stay on `current`. A canister's load comes from
+ * its certified state, where a conversation appears only when its first call has ended, seconds after it was sent:
+ * clients that start within those seconds all see the same least busy canister and all go there. By its first reply
+ * a conversation sees the ones that started before it, and when its canister has CROWDED_MARGIN more in use (itself
+ * included) than the least busy of `others`, it moves there, which evens the two out (with a margin of one, two
+ * conversations could swap places back and forth).
+ * @template T
+ * @param {T} current
+ * @param {readonly T[]} others
+ * @param {(candidate: T) => Promise<CanisterLoad>} loadOf
+ * @param {{ random?: () => number, onUnreachable?: (candidate: T) => void }} [options]
+ * @returns {Promise<T | null>}
+ */
+export async function lessCrowded(current, others, loadOf, options = {}) {
+  const loads = await byLoad([current, ...others], loadOf, options);
+  const own = loads.find((l) => l.candidate === current);
+  const best = loads.find((l) => l.candidate !== current);
+  if (!own || !best) return null;
+  return own.load.sessionsInUse >= best.load.sessionsInUse + CROWDED_MARGIN ? best.candidate : null;
 }

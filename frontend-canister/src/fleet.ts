@@ -1,5 +1,12 @@
 import { discoverEndpoint, type EnvironmentSources, type ModelEndpoint } from './env';
-import { type CanisterLoad, canisterLoad, type FailoverReason, failoverReason, leastBusy } from './fleet-rules.js';
+import {
+  type CanisterLoad,
+  canisterLoad,
+  type FailoverReason,
+  failoverReason,
+  leastBusy,
+  lessCrowded,
+} from './fleet-rules.js';
 import type { ModelMethods } from './model-client';
 
 /**
@@ -144,6 +151,21 @@ export class Fleet {
     });
     // No canister answered its load query; any of them may still answer calls.
     return chosen ?? pool[Math.floor(this.#random() * pool.length)];
+  }
+
+  /**
+   * Where a new conversation on `current` goes after its first reply (see lessCrowded in fleet-rules.js), among the
+   * canisters not cooling down; null to stay. A fleet of one never probes.
+   */
+  async lessCrowdedThan(current: FleetMember): Promise<FleetMember | null> {
+    const others = this.members.filter((m) => m !== current && this.isAvailable(m));
+    if (others.length === 0) return null;
+    return lessCrowded(current, others, this.#probe, {
+      random: this.#random,
+      onUnreachable: (member) => {
+        if (member !== current) this.markUnavailable(member);
+      },
+    });
   }
 
   /**

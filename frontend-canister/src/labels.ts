@@ -1,7 +1,7 @@
 import type { Status } from './bindings/model.did';
 import type { Generation } from './chat-controller';
 import type { AnswerStats, ChatMessage } from './conversations';
-import type { FailoverReason } from './fleet-rules.js';
+import type { MoveReason } from './fleet-rules.js';
 import { formatBytes, formatCount, formatInteger, formatRate, formatSeconds, plural } from './format';
 import type { StopReasonName, TurnSnapshot } from './turn';
 
@@ -18,10 +18,11 @@ export function phaseLabel(snapshot: TurnSnapshot, stopping = false): string {
   }
 }
 
-const MOVE_REASONS: Record<FailoverReason, string> = {
+const MOVE_REASONS: Record<MoveReason, string> = {
   stopped: 'was stopped, being upgraded or out of cycles',
   quota: 'had spent its hourly quota',
   busy: 'had no room for another conversation',
+  crowded: 'had more conversations starting at once',
 };
 
 /** Why an answer comes from another canister than the conversation's earlier ones. */

@@ -57,6 +57,12 @@ export interface TurnOptions {
    * undefined when the failure stands (see Fleet.moveAway).
    */
   moveOn?: (error: unknown) => Promise<TurnActor | undefined>;
+  /**
+   * After the first reply of a turn that opened its session, before more calls: resolves to the actor of a less
+   * crowded canister, where the turn starts over in a new session (the session left behind is the caller's to end),
+   * or to undefined to go on (see Fleet.lessCrowdedThan).
+   */
+  rebalance?: (sessionId: bigint) => Promise<TurnActor | undefined>;
 }
 
 export function initialSnapshot(sessionId?: bigint): TurnSnapshot {
@@ -90,7 +96,9 @@ export async function runTurn(
   input: TurnInput,
   options: TurnOptions = {},
 ): Promise<TurnOutcome> {
-  const { signal, onProgress, moveOn } = options;
+  const { signal, onProgress, moveOn, rebalance } = options;
+  /** A new session, which may still move to a less crowded canister after its first reply. */
+  let mayRebalance = rebalance !== undefined && input.sessionId === undefined && !input.resume;
   let actor = firstActor;
   const start = (sessionId: bigint | undefined, prompt: string) =>
     // Text, never raw token ids: the canister frames the prompt as an instruction.
@@ -120,8 +128,13 @@ export async function runTurn(
     const forgotten = !snapshot.replayed && error instanceof CanisterError && isSessionGone(error.message);
     const movedTo = forgotten ? undefined : await moveOn?.(error);
     if (!forgotten && !movedTo) throw error;
+    startOver(movedTo);
+  };
+  /** Starts the turn over in a new session, on `movedTo` when the conversation moved there. */
+  const startOver = (movedTo: TurnActor | undefined) => {
     actor = movedTo ?? actor;
-    // Whatever the lost session had produced is gone with it; start over in a new session.
+    mayRebalance = false;
+    // Whatever the session left behind had produced is gone with it.
     snapshot = {
       ...initialSnapshot(),
       calls: snapshot.calls,
@@ -178,6 +191,14 @@ export async function runTurn(
       if (signal?.aborted) {
         if (inFlight.length > 0) continue; // show the queued call's reply, but ask for nothing more
         return { ...snapshot, status: 'stopped' };
+      }
+      if (mayRebalance) {
+        mayRebalance = false;
+        const movedTo = await rebalance!(progress.session_id);
+        if (movedTo) {
+          startOver(movedTo);
+          continue;
+        }
       }
       // Nothing is queued behind a turn's first call (a Stop right after Send asks for no more work); after it, the
       // next call waits in the canister's queue while the current one runs, unless the calls sent finish the answer.

@@ -466,10 +466,53 @@ describe('ChatController with a fleet of canisters', () => {
       [[], 'First'],
       [[1n], 'Second'],
     ]);
-    // Placing probes each canister once; the follow-up goes to the conversation's canister without asking.
-    expect([first.method('load'), second.method('load')].map((calls) => calls.length)).toEqual([1, 1]);
+    // Placing probes each canister once, and so does the check for crowding after the first reply; the follow-up goes
+    // to the conversation's canister without asking.
+    expect([first.method('load'), second.method('load')].map((calls) => calls.length)).toEqual([2, 2]);
     expect((await storedElsewhere(dbName, controller.active.id))!.canisterId).toBe('canister-1');
     expect(controller.canisterOf(controller.active)?.name).toBe('model_1');
+  });
+
+  it('moves a new conversation whose canister is crowded by its first reply to a less crowded one', async () => {
+    const { first, second, canisters } = twoCanisters();
+    second.activeTurns = 0;
+    first.activeTurns = 1;
+    // Two others started on the second canister at the same time; the load query shows them only now.
+    second.onCall = (method) => {
+      if (method === 'start_turn') second.othersInUse = 2;
+    };
+    const { controller, dbName } = await tab({ canisters });
+
+    await controller.send('First');
+
+    expect(starts(second).map((r) => [r.session_id, r.prompt])).toEqual([[[], 'First']]);
+    expect(second.ended).toEqual([1n]); // the session left behind
+    expect(starts(first).map((r) => [r.session_id, r.prompt])).toEqual([[[], 'First']]);
+    expect(controller.path[1]).toMatchObject({
+      outcome: 'done',
+      moved: { from: 'model_1', to: 'model', reason: 'crowded' },
+    });
+    expect(controller.path[1].text).toMatch(/^t1 t2 /); // the answer as the new session gave it, from its start
+    expect((await storedElsewhere(dbName, controller.active.id))!.canisterId).toBe('canister-0');
+
+    // The follow-up stays: the check runs after a new session's first reply only.
+    second.onCall = undefined;
+    await controller.send('Second');
+    expect(starts(first).map((r) => r.session_id)).toEqual([[], [1n]]);
+    expect(turnCalls(second).filter((r) => r.method === 'start_turn')).toHaveLength(1);
+  });
+
+  it('keeps a new conversation where it is when the other canisters are not less crowded by two', async () => {
+    const { first, second, canisters } = twoCanisters();
+    second.othersInUse = 1;
+    first.onCall = (method) => {
+      if (method === 'start_turn') first.othersInUse = 1; // 2 in use with this one, against 1
+    };
+    const { controller } = await tab({ canisters });
+    await controller.send('First');
+    expect(starts(first)).toHaveLength(1);
+    expect(turnCalls(second)).toEqual([]);
+    expect(controller.path[1].moved).toBeUndefined();
   });
 
   it('moves a conversation off its stopped canister: the follow-up replays it on another, which keeps it after a reload', async () => {

@@ -119,6 +119,8 @@ export class FakeModel {
 
   /** Turns under way: set by a test to make this canister look busy. */
   activeTurns = 0;
+  /** Other callers' sessions in use: set by a test to make this canister look crowded. */
+  othersInUse = 0;
 
   load = async (): Promise<Load> => {
     this.requests.push({ method: 'load', arg: undefined });
@@ -126,7 +128,7 @@ export class FakeModel {
     return {
       active_turns: this.activeTurns,
       sessions: this.sessions.size,
-      sessions_in_use: this.sessions.size,
+      sessions_in_use: this.sessions.size + this.othersInUse,
       max_sessions: 16,
       last_call_instructions: 0n,
     };

@@ -243,6 +243,34 @@ describe('loadQueryProbe', () => {
   });
 });
 
+describe('Fleet.lessCrowdedThan', () => {
+  it('moves a new conversation when its canister has two more conversations in use than the least busy other', async () => {
+    const probe = probeOf({ [IN_FLEET[0]]: load(3, 3), [IN_FLEET[1]]: load(2, 0), [IN_FLEET[2]]: load(1, 1) });
+    const fleet = new Fleet(fleetOf(3), { probe });
+    expect(idOf(await fleet.lessCrowdedThan(fleet.members[0]))).toBe(IN_FLEET[2]);
+    expect(await fleet.lessCrowdedThan(fleet.members[1])).toBeNull(); // 2 against 1: moving would not even them out
+    expect(await fleet.lessCrowdedThan(fleet.members[2])).toBeNull();
+  });
+
+  it('stays when its own canister does not answer, skips others that do not (they cool down), never probes alone', async () => {
+    const loads: Record<string, CanisterLoad | Error> = {
+      [IN_FLEET[0]]: load(4, 0),
+      [IN_FLEET[1]]: new Error('stopped'),
+      [IN_FLEET[2]]: load(2, 0),
+    };
+    const fleet = new Fleet(fleetOf(3), { probe: probeOf(loads) });
+    expect(idOf(await fleet.lessCrowdedThan(fleet.members[0]))).toBe(IN_FLEET[2]);
+    expect(fleet.isAvailable(fleet.members[1])).toBe(false);
+    loads[IN_FLEET[0]] = new Error('no answer');
+    expect(await fleet.lessCrowdedThan(fleet.members[0])).toBeNull();
+    expect(fleet.isAvailable(fleet.members[0])).toBe(true);
+    const probe = probeOf({});
+    const alone = new Fleet(fleetOf(1), { probe });
+    expect(await alone.lessCrowdedThan(alone.members[0])).toBeNull();
+    expect(probe).not.toHaveBeenCalled();
+  });
+});
+
 describe('Fleet.moveAway', () => {
   const stopped = () => reject('IC0508', 'Canister is stopped');
 

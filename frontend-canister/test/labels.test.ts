@@ -30,6 +30,9 @@ describe('movedNote', () => {
       'Moved to model_1: model was stopped, being upgraded or out of cycles, so the conversation was sent again as context.',
     );
     expect(movedNote({ from: 'model_2', to: 'model', reason: 'quota' })).toMatch(/^Moved to model: model_2 had spent/);
+    expect(movedNote({ from: 'model', to: 'model_3', reason: 'crowded' })).toMatch(
+      /^Moved to model_3: model had more conversations starting at once/,
+    );
   });
 });
 

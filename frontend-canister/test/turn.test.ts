@@ -227,6 +227,35 @@ describe('runTurn', () => {
     expect(outcome).toMatchObject({ replayed: true, sessionId: 2n, text: 't1 t2 t3 t4 t5 t6 ' });
   });
 
+  it("asks once, after a new session's first reply, whether to start over on a less crowded canister", async () => {
+    const [crowded, other] = [new FakeModel({ tokensPerCall: 1 }), new FakeModel({ tokensPerCall: 1 })];
+    const asked: bigint[] = [];
+    const outcome = await runTurn(crowded, input, {
+      rebalance: async (sessionId) => {
+        asked.push(sessionId);
+        return other;
+      },
+    });
+    expect(asked).toEqual([1n]); // once, with the session left behind; not again on the new canister
+    expect(crowded.requests.map((r) => r.method)).toEqual(['start_turn']); // nothing more sent there
+    expect((other.method('start_turn') as Array<{ prompt: string }>).map((r) => r.prompt)).toEqual(['Hello there']);
+    expect(outcome).toMatchObject({ status: 'done', moved: true, replayed: true, generatedTokens: 6 });
+  });
+
+  it('does not ask about crowding in a turn that continues a session, or when told to stay', async () => {
+    const model = new FakeModel({ tokensPerCall: 2 });
+    let asked = 0;
+    const rebalance = async () => {
+      asked++;
+      return undefined;
+    };
+    const stayed = await runTurn(model, input, { rebalance });
+    expect(stayed).toMatchObject({ status: 'done', moved: false });
+    expect(asked).toBe(1);
+    await runTurn(model, { ...input, sessionId: 1n }, { rebalance });
+    expect(asked).toBe(1);
+  });
+
   it('goes on on the canister moveOn names, replaying the conversation into a new session there', async () => {
     const [stopped, other] = [new FakeModel({ promptTokensPerCall: 100 }), new FakeModel()];
     stopped.onCall = () => {

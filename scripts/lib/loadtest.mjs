@@ -4,7 +4,7 @@
 // it). Which canister is least busy and which failed calls move a conversation are the chat page's own rules
 // (frontend-canister/src/fleet-rules.js).
 
-import { CanisterError, canisterLoad, failoverReason, leastBusy } from '../../frontend-canister/src/fleet-rules.js';
+import { CanisterError, canisterLoad, failoverReason, leastBusy, lessCrowded } from '../../frontend-canister/src/fleet-rules.js';
 import { sendAnotherCall } from '../../frontend-canister/src/turn-rules.js';
 
 /** Percentile `p` (0..100) of `values`, interpolated linearly between the closest ranks (numpy's default). */
@@ -43,8 +43,8 @@ export function allUsersWindow(users) {
 }
 
 /**
- * The run's figures from the users' records (see simulateUser) on the canisters named `canisters`: how many users
- * each canister got first (most first), time to first token over all turns (median, p95, seconds), total tokens per
+ * The run's figures from the users' records (see simulateUser) on the canisters named `canisters`: how many
+ * conversations each canister held after their first turn (most first), time to first token over all turns (median, p95, seconds), total tokens per
  * second over the run's span (first call sent to last answer) and over the window in which all users were chatting
  * (allUsersWindow), each user's tokens per second while it waited for answers (think time excluded) and Jain's
  * index over them, and the calls that failed.
@@ -62,7 +62,7 @@ export function summarizeLoad(users, canisters) {
   const count = (key) => users.reduce((sum, u) => sum + u[key], 0);
   return {
     users: users.length,
-    usersPerCanister: canisters.map((name) => users.filter((u) => u.canisters[0] === name).length).sort((a, b) => b - a),
+    usersPerCanister: canisters.map((name) => users.filter((u) => u.settledOn === name).length).sort((a, b) => b - a),
     turns: turns.length,
     tokens,
     seconds: turns.length ? end - start : 0,
@@ -72,6 +72,7 @@ export function summarizeLoad(users, canisters) {
     ttftP95: percentile(ttfts, 95),
     userTokensPerSecond: perUser,
     fairness: jainIndex(perUser),
+    crowdedMoves: count('crowdedMoves'),
     moves: count('moves'),
     refused: count('refused'),
     failed: count('failed'),
@@ -84,39 +85,54 @@ const fixed = (value, digits) => (value === null || value === undefined ? '—' 
 /** A Markdown table of summaries, one row per run ({ label, summary }). */
 export function formatLoadTable(rows) {
   const header = '| Run | Users per canister | Turns | Tokens | Seconds | Tokens/s | All users chatting (s) | Tokens/s then | TTFT median (s) '
-    + '| TTFT p95 (s) | Fairness (Jain) | Moved | Refused | Failed | Lost conversations |';
+    + '| TTFT p95 (s) | Fairness (Jain) | Moved when crowded | Moved on failure | Refused | Failed | Lost conversations |';
   const lines = rows.map(({ label, summary: s }) => `| ${label} | ${s.usersPerCanister.join(' + ')} | ${s.turns} | ${s.tokens} | ${fixed(s.seconds, 1)} | ${fixed(s.tokensPerSecond, 2)} `
     + `| ${fixed(s.allUsers?.seconds, 1)} | ${fixed(s.allUsers?.tokensPerSecond, 2)} `
-    + `| ${fixed(s.ttftMedian, 1)} | ${fixed(s.ttftP95, 1)} | ${fixed(s.fairness, 3)} | ${s.moves} | ${s.refused} | ${s.failed} | ${s.lostConversations} |`);
-  return [header, `|${'---|'.repeat(15)}`, ...lines].join('\n');
+    + `| ${fixed(s.ttftMedian, 1)} | ${fixed(s.ttftP95, 1)} | ${fixed(s.fairness, 3)} | ${s.crowdedMoves} | ${s.moves} | ${s.refused} | ${s.failed} | ${s.lostConversations} |`);
+  return [header, `|${'---|'.repeat(16)}`, ...lines].join('\n');
 }
 
 /**
  * One turn on one canister as the chat page runs it (frontend-canister/src/turn.ts): start_turn, then
  * continue_turn with one call kept queued behind the running one while the answer needs more (sendAnotherCall);
- * when the answer is done, a call still queued is left to run (its reply carries nothing). Returns { sessionId, sentAt, firstTokenAt, doneAt, tokenIds, replies }
- * in `clock` seconds, `replies` being when each reply with tokens came and how many ({ at, tokens }).
+ * when the answer is done, a call still queued is left to run (its reply carries nothing). A turn that opens a
+ * session asks `rebalance(sessionId)` after its first reply, as the page does: given another canister's actor, it
+ * starts over in a new session there. Returns { actor, sessionId, sentAt, firstTokenAt, doneAt, tokenIds, replies }
+ * in `clock` seconds: the actor that answered, and when each reply with tokens came and how many ({ at, tokens });
+ * the first token is when the user saw it first, before any move.
  */
-export async function runTurn(actor, { sessionId, promptIds, settings, clock }) {
+export async function runTurn(actor, { sessionId, promptIds, settings, clock, rebalance }) {
   const sentAt = clock();
+  let firstTokenAt = null;
   let done = false;
-  const tokenIds = [];
-  const replies = [];
+  let tokenIds = [];
+  let replies = [];
   let lastReplyTokens = 0;
   const take = (result) => {
     if (done) return null; // a continue_turn queued behind the last call: nothing more to read
     if ('Err' in result) throw new CanisterError(result.Err);
     const progress = result.Ok;
     lastReplyTokens = progress.token_ids.length;
-    if (progress.token_ids.length) replies.push({ at: clock(), tokens: progress.token_ids.length });
+    if (progress.token_ids.length) {
+      const at = clock();
+      firstTokenAt ??= at;
+      replies.push({ at, tokens: progress.token_ids.length });
+    }
     tokenIds.push(...progress.token_ids);
     done = progress.done;
     return progress;
   };
-  const first = take(await actor.start_turn({
+  const start = () => actor.start_turn({
     session_id: sessionId === null ? [] : [sessionId], prompt: '', prompt_ids: [Uint32Array.from(promptIds)], settings,
-  }));
-  const id = first.session_id;
+  });
+  let id = take(await start()).session_id;
+  const movedTo = sessionId === null && !done && rebalance ? await rebalance(id) : null;
+  if (movedTo) {
+    actor = movedTo;
+    tokenIds = []; // the new session answers from the start
+    replies = [];
+    id = take(await start()).session_id;
+  }
   const inFlight = new Set();
   const send = () => {
     const call = actor.continue_turn(id).then((result) => { inFlight.delete(call); take(result); });
@@ -131,17 +147,20 @@ export async function runTurn(actor, { sessionId, promptIds, settings, clock }) 
     for (const call of inFlight) call.catch(() => {}); // left to run, like the page's; its failure is no one's
   }
   const doneAt = clock();
-  return { sessionId: id, sentAt, firstTokenAt: replies[0]?.at ?? doneAt, doneAt, tokenIds, replies };
+  return { actor, sessionId: id, sentAt, firstTokenAt: firstTokenAt ?? doneAt, doneAt, tokenIds, replies };
 }
 
 /**
  * One simulated user: `turns` turns of one conversation, `promptIds(turn)` each, with `think` seconds before each
- * (the first one staggers the users' arrivals). The conversation starts on `pick()`'s canister and stays there; a
- * call refused for a reason failoverReason names moves it to `pick(exclude)`'s canister, where the whole
- * conversation so far (its token ids) is replayed into a new session. Returns the user's record for summarizeLoad.
+ * (the first one staggers the users' arrivals). The conversation starts on `pick()`'s canister, moves after its
+ * first reply to the canister `lessCrowdedThan(member)` names, if any (as the page's does), and stays there; a call
+ * refused for a reason failoverReason names moves it to `pick(exclude)`'s canister, where the whole conversation so
+ * far (its token ids) is replayed into a new session. Returns the user's record for summarizeLoad.
  */
-export async function simulateUser({ pick, turns, promptIds, settings, think, clock, sleepUntil, maxMoves = 8 }) {
-  const record = { turns: [], moves: 0, refused: 0, failed: 0, lost: false, canisters: [] };
+export async function simulateUser({
+  pick, lessCrowdedThan = async () => null, turns, promptIds, settings, think, clock, sleepUntil, maxMoves = 8,
+}) {
+  const record = { turns: [], moves: 0, crowdedMoves: 0, refused: 0, failed: 0, lost: false, canisters: [] };
   let member = null;
   let sessionId = null;
   let context = []; // every token id of the conversation, to replay it elsewhere
@@ -154,11 +173,22 @@ export async function simulateUser({ pick, turns, promptIds, settings, think, cl
       member ??= await pick(tried);
       if (!record.canisters.includes(member.name)) record.canisters.push(member.name);
       try {
+        const from = member;
         const result = await runTurn(member.actor, {
           sessionId: replay ? null : sessionId, promptIds: replay ? [...context, ...prompt] : prompt, settings, clock,
+          rebalance: replay ? undefined : async (left) => {
+            const to = await lessCrowdedThan(from);
+            if (!to) return null;
+            from.actor.end_session(left).catch(() => {}); // as the page does: free the session left behind
+            member = to;
+            record.crowdedMoves++;
+            record.canisters.push(to.name);
+            return to.actor;
+          },
         });
         sessionId = result.sessionId;
         context = [...context, ...prompt, ...result.tokenIds];
+        record.settledOn ??= member.name;
         record.turns.push({
           sentAt: result.sentAt, firstTokenAt: result.firstTokenAt, doneAt: result.doneAt, tokens: result.tokenIds.length, replies: result.replies,
         });
@@ -197,6 +227,13 @@ export async function pickCanister(members, exclude = new Set(), random = Math.r
   const chosen = await leastBusy(candidates, ({ actor }) => canisterLoad(actor), { random });
   if (!chosen) throw new Error('no canister of the fleet answers');
   return chosen;
+}
+
+/**
+ * The `lessCrowdedThan(member)` of simulateUser: the page's rule (lessCrowded) against the other `members`.
+ */
+export function crowdingCheck(members, random = Math.random) {
+  return (current) => lessCrowded(current, members.filter((m) => m !== current), ({ actor }) => canisterLoad(actor), { random });
 }
 
 /**

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CertifiedRejectErrorCode, RejectError } from '@icp-sdk/core/agent';
 import { CanisterError, failoverReason } from '../../frontend-canister/src/fleet-rules.js';
 import {
-  allUsersWindow, formatLoadTable, jainIndex, percentile, pickCanister, placementPick, runTurn, simulateUser, summarizeLoad,
+  allUsersWindow, crowdingCheck, formatLoadTable, jainIndex, percentile, pickCanister, placementPick, runTurn, simulateUser, summarizeLoad,
 } from '../lib/loadtest.mjs';
 
 test('percentile interpolates between ranks as numpy.percentile does', () => {
@@ -31,14 +31,16 @@ test("Jain's index: 1 for equal shares, 1/n when one user gets all", () => {
 
 /** A turn whose tokens came in one reply at its first token. */
 const turn = (sentAt, firstTokenAt, doneAt, tokens) => ({ sentAt, firstTokenAt, doneAt, tokens, replies: [{ at: firstTokenAt, tokens }] });
-const user = (turns, extra = {}) => ({ turns, moves: 0, refused: 0, failed: 0, lost: false, canisters: ['model'], ...extra });
+const user = (turns, extra = {}) => ({
+  turns, crowdedMoves: 0, moves: 0, refused: 0, failed: 0, lost: false, canisters: ['model'], settledOn: 'model', ...extra,
+});
 
 test('summarizeLoad: placement, TTFT over all turns, tokens over the span and while all users chat, per-user rates without think time', () => {
   const summary = summarizeLoad([
     user([turn(10, 14, 20, 30), turn(30, 33, 40, 30)]), // 60 tokens in 20 s waited: 3 tokens/s
-    user([turn(12, 20, 42, 30)], { moves: 1, failed: 1 }), // 30 tokens in 30 s: 1 token/s
+    user([turn(12, 20, 42, 30)], { crowdedMoves: 1, moves: 1, failed: 1 }), // 30 tokens in 30 s: 1 token/s
   ], ['model_1', 'model']);
-  assert.deepEqual(summary.usersPerCanister, [2, 0]); // both started on model
+  assert.deepEqual(summary.usersPerCanister, [2, 0]); // both settled on model
   assert.equal(summary.turns, 3);
   assert.equal(summary.tokens, 90);
   assert.equal(summary.seconds, 32); // 10 → 42
@@ -57,7 +59,7 @@ test('summarizeLoad: placement, TTFT over all turns, tokens over the span and wh
   const table = formatLoadTable([{ label: 'N = 1, K = 2', summary }]).split('\n');
   assert.equal(table.length, 3);
   assert.equal(table[0].split('|').length, table[1].split('|').length);
-  assert.equal(table[2], '| N = 1, K = 2 | 2 + 0 | 3 | 90 | 32.0 | 2.81 | 28.0 | 3.21 | 4.0 | 7.6 | 0.800 | 1 | 0 | 1 | 0 |');
+  assert.equal(table[2], '| N = 1, K = 2 | 2 + 0 | 3 | 90 | 32.0 | 2.81 | 28.0 | 3.21 | 4.0 | 7.6 | 0.800 | 1 | 1 | 0 | 1 | 0 |');
 });
 
 test('allUsersWindow counts the tokens of replies inside the window only, and is null when the users never overlap', () => {
@@ -101,8 +103,13 @@ function fakeCanister({ perCall = 2, failWhen = () => null } = {}) {
   };
   return {
     calls,
+    othersInUse: 0, // other users' sessions, to make the canister look crowded
     async load() {
-      return { sessions_in_use: sessions.size, active_turns: 0, sessions: sessions.size };
+      return { sessions_in_use: sessions.size + this.othersInUse, active_turns: 0, sessions: sessions.size };
+    },
+    async end_session(id) {
+      calls.push(['end_session', id]);
+      sessions.delete(id);
     },
     async start_turn(request) {
       calls.push(['start_turn', request]);
@@ -177,6 +184,34 @@ test('simulateUser moves a conversation off a stopped canister and replays it th
   assert.deepEqual(onA[1], { session: [1n], ids: [11, 21] });
   const answers = [[100, 101, 102], [103, 104, 105]];
   assert.deepEqual(starts(b), [{ session: [], ids: [10, 20, ...answers[0], 11, 21, ...answers[1], 12, 22] }]);
+});
+
+test('simulateUser moves a new conversation off a crowded canister after its first reply, as the page does', async () => {
+  const a = fakeCanister({ perCall: 3 });
+  const b = fakeCanister({ perCall: 3 });
+  const members = [{ name: 'model', canisterId: 'a', actor: a }, { name: 'model_1', canisterId: 'b', actor: b }];
+  const start = a.start_turn;
+  a.start_turn = async (request) => {
+    a.othersInUse = 1; // another user started here at the same time: 2 in use against none
+    return start.call(a, request);
+  };
+  let time = 0;
+  const record = await simulateUser({
+    pick: async () => members[0],
+    lessCrowdedThan: crowdingCheck(members),
+    turns: 2,
+    promptIds: () => [1, 2],
+    settings: { max_new_tokens: 6 },
+    think: () => 1,
+    clock: () => time++,
+    sleepUntil: async () => {},
+  });
+  assert.deepEqual(a.calls.map(([method, arg]) => (method === 'start_turn' ? method : `${method} ${arg}`)), ['start_turn', 'end_session 1']);
+  assert.deepEqual(b.calls.filter(([m]) => m === 'start_turn').map(([, r]) => r.session_id), [[], [1n]]);
+  assert.deepEqual(Array.from(b.calls[0][1].prompt_ids[0]), [1, 2]); // the same prompt, in a new session
+  assert.equal(record.crowdedMoves, 1);
+  assert.equal(record.settledOn, 'model_1');
+  assert.deepEqual(record.turns.map((t) => t.tokens), [6, 6]);
 });
 
 test('simulateUser counts a conversation lost when every canister refuses it', async () => {

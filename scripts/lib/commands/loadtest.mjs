@@ -11,7 +11,7 @@ import { parseFlags, positiveInteger } from '../cli.mjs';
 import { deployCanister } from '../deploy.mjs';
 import { fleetNames } from '../fleet.mjs';
 import { importLocalReplica } from '../local-replica.mjs';
-import { formatLoadTable, placementPick, PLACEMENTS, simulateUser, summarizeLoad } from '../loadtest.mjs';
+import { crowdingCheck, formatLoadTable, placementPick, PLACEMENTS, simulateUser, summarizeLoad } from '../loadtest.mjs';
 import { createModelActor, unwrap } from '../model-canister.mjs';
 import { uploadModelWithAgent } from '../model-upload.mjs';
 import { createAgent } from '../network.mjs';
@@ -60,8 +60,9 @@ canister's adaptive schedule sizes the calls; one continue_turn queued behind th
 needs more), decoding
 greedily: T turns (default 3) of P prompt tokens (default 20) and up to M new tokens (default 48). They arrive at
 random over the first --arrivals seconds (default 20) and think about S seconds before each follow-up (default 3).
-A new conversation goes to the least busy canister, as the page's do, and stays there (--placement even: user u
-to canister u mod N, what a placement that knew every other user's choice would reach); --stop-at S stops the first canister
+A new conversation goes to the least busy canister, as the page's do, moves to a less crowded one after its first
+reply if its own has 2 more conversations in use, and stays there (--placement even: user u to canister u mod N,
+what a placement that knew every other user's choice would reach); --stop-at S stops the first canister
 at simulated second S, and its conversations move to the least busy other canister and are replayed there. The
 seed (--seed) draws the users' arrivals, think times and prompts, the same for any N. Prints a Markdown table
 row; --json FILE writes the summary and every user's turns.
@@ -200,6 +201,8 @@ export async function main(argv) {
     const startedAt = clock();
     const simulations = plans.map(({ members, arrival, jitter, prompts }, u) => simulateUser({
       pick: placementPick(values.placement, { members, index: u, random }),
+      // the page's check for crowding after a new conversation's first reply; an even placement needs none
+      lessCrowdedThan: values.placement === 'even' ? undefined : crowdingCheck(members, random),
       turns,
       promptIds: (turn) => prompts[turn],
       settings,
