@@ -553,7 +553,8 @@ describe('ChatController with a fleet of canisters', () => {
         .map((r) => [r.session_id, r.prompt])
         .at(-1),
     ).toEqual([[1n], 'Third']);
-    expect(turnCalls(first)).toHaveLength(callsBeforeStop + 1); // the refused follow-up, and nothing after it
+    // the refused follow-up (start_turn and the continue_turn queued behind it), and nothing after it
+    expect(turnCalls(first)).toHaveLength(callsBeforeStop + 2);
   });
 
   it('moves in the middle of an answer when its canister stops between calls, and on a busy canister', async () => {
