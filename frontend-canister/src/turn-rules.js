@@ -17,17 +17,3 @@ export function sendAnotherCall({ sent, generatedTokens, lastReplyTokens, maxNew
   if (sent === 0) return true;
   return generatedTokens + sent * lastReplyTokens < maxNewTokens;
 }
-
-/** Tokens the canister's first call of a turn makes after reading the prompt (CallBudgetSchedule.FIRST_CALL_TOKENS). */
-export const FIRST_CALL_TOKENS = 1;
-
-/**
- * Whether to queue a `continue_turn` behind a follow-up's `start_turn` right away: its session id is known, and
- * without a call waiting the canister would sit idle for the rounds the first reply takes to reach the client and
- * the next call to arrive. (A new conversation learns its session id from the first reply, so it cannot.)
- * @param {number} maxNewTokens
- * @returns {boolean}
- */
-export function queueBehindFirstCall(maxNewTokens) {
-  return sendAnotherCall({ sent: 1, generatedTokens: 0, lastReplyTokens: FIRST_CALL_TOKENS, maxNewTokens });
-}

@@ -1,6 +1,6 @@
 import type { SamplingSettings, StopReason, TurnProgress, TurnResult } from './bindings/model.did';
 import { CanisterError, isSessionGone } from './errors';
-import { queueBehindFirstCall, sendAnotherCall } from './turn-rules.js';
+import { sendAnotherCall } from './turn-rules.js';
 import type { ModelMethods } from './model-client';
 
 export type TurnActor = ModelMethods<'start_turn' | 'continue_turn'>;
@@ -86,9 +86,8 @@ const firstToken = (progress: TurnProgress) => progress.generated_tokens - progr
 
 /**
  * Runs one turn: `start_turn` (or `continue_turn` to resume), then `continue_turn` until the canister says `done`.
- * The next `continue_turn` is submitted while the current call runs (in a follow-up from the first call on, its session
- * being known; in a new conversation from the second), so the canister never waits for the page between calls; at
- * most one call is queued. A forgotten session is replayed into a new one,
+ * From the turn's second call on, the next `continue_turn` is submitted while the current one runs, so the canister
+ * never waits for the page between calls; at most one call is queued. A forgotten session is replayed into a new one,
  * and a failure `moveOn` answers with another canister is replayed there; otherwise an `Err` reply is thrown as
  * `CanisterError` and agent errors (network, reject) pass through.
  */
@@ -115,9 +114,6 @@ export async function runTurn(
   let inFlight: Array<Promise<TurnResult>> = [
     input.resume ? actor.continue_turn(input.resume.sessionId) : start(input.sessionId, input.prompt),
   ];
-  if (!input.resume && input.sessionId !== undefined && queueBehindFirstCall(input.settings.max_new_tokens)) {
-    inFlight.push(actor.continue_turn(input.sessionId));
-  }
   // Replies of abandoned calls must not surface as unhandled rejections.
   const abandon = () => {
     for (const call of inFlight) call.catch(() => undefined);
@@ -204,8 +200,8 @@ export async function runTurn(
           continue;
         }
       }
-      // The next call waits in the canister's queue while the current one runs, unless the calls sent finish the
-      // answer. (In a new conversation nothing could wait behind the first call: its reply brings the session id.)
+      // Nothing is queued behind a turn's first call (a Stop right after Send asks for no more work); after it, the
+      // next call waits in the canister's queue while the current one runs, unless the calls sent finish the answer.
       const lastReplyTokens = progress.token_ids.length;
       while (
         sendAnotherCall({

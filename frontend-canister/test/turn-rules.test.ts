@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { queueBehindFirstCall, sendAnotherCall } from '../src/turn-rules.js';
+import { sendAnotherCall } from '../src/turn-rules.js';
 
 describe('sendAnotherCall', () => {
   const turn = { sent: 1, generatedTokens: 10, lastReplyTokens: 8, maxNewTokens: 48 };
@@ -14,13 +14,5 @@ describe('sendAnotherCall', () => {
     expect(sendAnotherCall({ ...turn, generatedTokens: 39 })).toBe(true); // 47 < 48
     expect(sendAnotherCall({ ...turn, generatedTokens: 40 })).toBe(false); // the running call makes the last 8
     expect(sendAnotherCall({ ...turn, generatedTokens: 0, lastReplyTokens: 0 })).toBe(true); // still reading
-  });
-});
-
-describe('queueBehindFirstCall', () => {
-  it("queues a follow-up's second call unless its first call makes the whole answer", () => {
-    expect(queueBehindFirstCall(48)).toBe(true);
-    expect(queueBehindFirstCall(2)).toBe(true);
-    expect(queueBehindFirstCall(1)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
 // (frontend-canister/src/fleet-rules.js).
 
 import { CanisterError, canisterLoad, failoverReason, leastBusy, lessCrowded } from '../../frontend-canister/src/fleet-rules.js';
-import { queueBehindFirstCall, sendAnotherCall } from '../../frontend-canister/src/turn-rules.js';
+import { sendAnotherCall } from '../../frontend-canister/src/turn-rules.js';
 
 /** Percentile `p` (0..100) of `values`, interpolated linearly between the closest ranks (numpy's default). */
 export function percentile(values, p) {
@@ -94,8 +94,7 @@ export function formatLoadTable(rows) {
 
 /**
  * One turn on one canister as the chat page runs it (frontend-canister/src/turn.ts): start_turn, then
- * continue_turn with one call kept queued behind the running one while the answer needs more (sendAnotherCall; in a
- * follow-up from the first call on, queueBehindFirstCall);
+ * continue_turn with one call kept queued behind the running one while the answer needs more (sendAnotherCall);
  * when the answer is done, a call still queued is left to run (its reply carries nothing). A turn that opens a
  * session asks `rebalance(sessionId)` after its first reply, as the page does: given another canister's actor, it
  * starts over in a new session there. Returns { actor, sessionId, sentAt, firstTokenAt, doneAt, tokenIds, replies }
@@ -126,23 +125,20 @@ export async function runTurn(actor, { sessionId, promptIds, settings, clock, re
   const start = () => actor.start_turn({
     session_id: sessionId === null ? [] : [sessionId], prompt: '', prompt_ids: [Uint32Array.from(promptIds)], settings,
   });
+  let id = take(await start()).session_id;
+  const movedTo = sessionId === null && !done && rebalance ? await rebalance(id) : null;
+  if (movedTo) {
+    actor = movedTo;
+    tokenIds = []; // the new session answers from the start
+    replies = [];
+    id = take(await start()).session_id;
+  }
   const inFlight = new Set();
-  let id = sessionId;
   const send = () => {
     const call = actor.continue_turn(id).then((result) => { inFlight.delete(call); take(result); });
     inFlight.add(call);
   };
   try {
-    const first = start();
-    if (sessionId !== null && queueBehindFirstCall(settings.max_new_tokens)) send();
-    id = take(await first).session_id;
-    const movedTo = sessionId === null && !done && rebalance ? await rebalance(id) : null;
-    if (movedTo) {
-      actor = movedTo;
-      tokenIds = []; // the new session answers from the start
-      replies = [];
-      id = take(await start()).session_id;
-    }
     while (!done) {
       while (sendAnotherCall({ sent: inFlight.size, generatedTokens: tokenIds.length, lastReplyTokens, maxNewTokens: settings.max_new_tokens })) send();
       await Promise.race(inFlight);

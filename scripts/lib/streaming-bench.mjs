@@ -3,7 +3,7 @@
 // fewest-calls way of calling the canister (every call at the 36 B maximum, the next one sent when a reply arrives)
 // and for its adaptive budgets (no call_budget; the client keeps one continue_turn queued behind the running call).
 
-import { queueBehindFirstCall, sendAnotherCall } from '../../frontend-canister/src/turn-rules.js';
+import { sendAnotherCall } from '../../frontend-canister/src/turn-rules.js';
 import { B, replaceSection } from './bench.mjs';
 
 /** The fewest-calls mode's budget: the canister's maximum per call (ModelService.MAX_CALL_BUDGET). */
@@ -53,7 +53,7 @@ export async function runTurn({ model, clock, sessionId = null, promptIds, maxNe
   };
   const start = model.start_turn({ session_id: sessionId === null ? [] : [sessionId], prompt: '', prompt_ids: [promptIds], settings });
   // A follow-up's session id is known: its first continue_turn can be queued behind start_turn at once.
-  if (sessionId !== null && mode.queued > 0 && queueBehindFirstCall(maxNewTokens)) send(sessionId);
+  if (sessionId !== null) for (let i = 0; i < mode.queued; i++) send(sessionId);
   const first = record(await start, 'start_turn');
   const id = first.session_id;
   while (!done) {
