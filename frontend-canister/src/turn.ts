@@ -200,8 +200,10 @@ export async function runTurn(
           continue;
         }
       }
-      // Nothing is queued behind a turn's first call (a Stop right after Send asks for no more work); after it, the
-      // next call waits in the canister's queue while the current one runs, unless the calls sent finish the answer.
+      // Nothing is queued behind a turn's first call: a Stop right after Send asks for no more work, and ingress
+      // messages sent together may reach the canister in either order (a continue_turn that ran before start_turn would
+      // find the previous turn done). After it, the next call waits in the canister's queue while the current one
+      // runs, unless the calls sent finish the answer.
       const lastReplyTokens = progress.token_ids.length;
       while (
         sendAnotherCall({

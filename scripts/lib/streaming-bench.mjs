@@ -52,8 +52,8 @@ export async function runTurn({ model, clock, sessionId = null, promptIds, maxNe
     inFlight.add(call);
   };
   const start = model.start_turn({ session_id: sessionId === null ? [] : [sessionId], prompt: '', prompt_ids: [promptIds], settings });
-  // A follow-up's session id is known: its first continue_turn can be queued behind start_turn at once.
-  if (sessionId !== null) for (let i = 0; i < mode.queued; i++) send(sessionId);
+  // Nothing waits behind start_turn, as in the page: ingress messages sent together may reach the canister in either
+  // order, and a continue_turn that ran first would find the previous turn done.
   const first = record(await start, 'start_turn');
   const id = first.session_id;
   while (!done) {

@@ -49,15 +49,15 @@ test('fewest-calls mode sends the next call only when a reply arrived', async ()
   assert.equal(turn.sent, 0);
 });
 
-test('adaptive mode keeps one continue_turn queued while the answer needs more; a follow-up queues one behind start_turn at once', async () => {
+test('adaptive mode keeps one continue_turn queued while the answer needs more, and none behind start_turn', async () => {
   const fresh = fakeModel({ total: 10, perCall: 4 });
   await runTurn({ ...fresh, promptIds: [1], maxNewTokens: 10, mode: adaptive });
   // the session id comes with the first reply; then one call runs while another waits behind it
   assert.deepEqual(fresh.waitingOnArrival.slice(0, 3), [0, 0, 1]);
   const followUp = fakeModel({ total: 10, perCall: 4 });
   const turn = await runTurn({ ...followUp, sessionId: 7n, promptIds: [1], maxNewTokens: 10, mode: adaptive });
-  assert.deepEqual(followUp.methods.slice(0, 2), ['start_turn', 'continue_turn']);
-  assert.deepEqual(followUp.waitingOnArrival.slice(0, 2), [0, 1]);
+  // a follow-up's session id is known, yet its second call waits for the first reply (the two could swap places)
+  assert.deepEqual(followUp.waitingOnArrival.slice(0, 3), [0, 0, 1]);
   assert.equal(summarize(turn).tokens, 10);
   // at 8 of 10 tokens, with 4 a call, the running call makes the last ones: no call is queued to find the turn done
   assert.deepEqual(followUp.methods, ['start_turn', 'continue_turn', 'continue_turn']);
