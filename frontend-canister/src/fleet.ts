@@ -11,9 +11,10 @@ import type { ModelMethods } from './model-client';
 
 /**
  * A fleet of model canisters that all hold the model: `model`, `model_1`, … `model_<N-1>` (scripts/dev --replicas N,
- * or the same names in dfx.json / icp.yaml). The page starts each new conversation on the least busy canister, keeps
- * it there, and moves it to another one (replaying it into a new session) when its canister is stopped, being
- * upgraded or out of quota. With one canister (the default) nothing is probed and nothing moves.
+ * or the same names in dfx.json / icp.yaml). The page starts each new conversation on the least busy canister, moves
+ * it after its first reply if that canister turned out crowded, keeps it there, and moves it to another one
+ * (replaying it into a new session) when its canister is stopped, being upgraded or out of quota. With one canister
+ * (the default) nothing is probed and nothing moves.
  */
 export interface FleetMember {
   /** `model`, `model_1`, …, or `model` plus the position for ids given as a list. */
