@@ -142,13 +142,15 @@ export function renderStreamingSection({ results, meta }) {
     '',
     'Fewest calls: each call spends up to 36 B instructions (18 rounds), so nothing is visible until it ends, and the next call '
       + 'starts only after its reply reached the client (about 2 rounds idle per call). Adaptive: the canister sizes the first call for '
-      + 'the prompt and one token in whole 2 B slices and every later call one slice; the client keeps one `continue_turn` queued, '
-      + 'so the canister goes from call to call without idle rounds and a reply comes every round. Short calls also keep waits '
-      + 'short where they come from the canister\'s first-in-first-out queue: a user who just pressed Send waits a round per call '
-      + 'queued before theirs, and a Stop pressed while a call is queued (an ingress message cannot be withdrawn) reaches the '
-      + 'canister after that call, about a second. They cost the unused end of each slice (part of a token) and more calls per '
-      + 'answer. In a new chat the client learns the session id from the first reply, so nothing can wait behind the first call: '
-      + 'the gap after it is the client\'s reaction, a round of induction, one slice and a round of certification.',
+      + 'the prompt and one token in whole 2 B slices, the second call one slice, later calls 2 slices, or one slice while other '
+      + 'turns are under way on the canister. The client keeps one `continue_turn` queued behind the running call (none behind '
+      + '`start_turn`: ingress messages sent together may reach the canister in either order), and no call that would find the '
+      + 'answer done. A reply is visible the round after its call ends, and the next call sent on it runs the round after it '
+      + 'arrives: with 2-slice calls it arrives while the queued call runs, so the canister never idles (with 1-slice calls '
+      + 'it would idle a round in three). While others are under way their calls fill those rounds, and 1-slice calls keep a '
+      + 'newcomer\'s wait in the first-in-first-out queue to a round per call. A Stop pressed while a call is queued (an '
+      + 'ingress message cannot be withdrawn) reaches the canister after that call, at most 2 slices. The first gap is the '
+      + 'client\'s reaction to the first reply, a round of induction, one slice and a round of certification.',
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -3,21 +3,29 @@ package org.icgpt2.canister;
 /**
  * Per-call instruction budgets of a turn whose caller gave no {@code call_budget}, sized for streaming on the IC.
  *
- * <p>The IC runs a long update in slices of {@link #SLICE_INSTRUCTIONS}, one slice per round (about a second), and a
- * reply is visible only when its call ends. So the first call gets just what the prompt and the first token need,
- * rounded up to whole slices (the first words appear a few rounds after Send), and every later call one slice: a
- * client that keeps one call queued sees an update every round or two, and the canister is never idle between calls.
- * One-slice calls also keep waits short where waits come from the queue: the canister runs its calls first in, first
- * out, so a user who just pressed Send waits behind every call queued before theirs (a round each), and a Stop
- * reaches the canister after the call already queued (one slice). The price is the unused end of each call's slice
- * (a fraction of a token's instructions) and a few more calls per answer. Every budget leaves {@link #REPLY_RESERVE}
- * for the work after the last budget check, so a call does not spill into one more slice.
+ * <p>The IC runs a long update in slices of {@link #SLICE_INSTRUCTIONS}, one slice per round (about a second); a
+ * message is executed the round after it arrives, and its reply is visible the round after it ends. So the first call
+ * gets just what the prompt and the first token need, rounded up to whole slices (the first words appear a few rounds
+ * after Send), and the second call one slice: nothing can wait behind the first call (ingress messages sent together
+ * may reach the canister in either order), so the second is sent on the first reply and the gap before its reply is
+ * a round of certification, the client's reaction, a round of induction and its own slice. From then on the client
+ * keeps one call queued behind the running one, and each later call gets {@link #LATER_CALL_SLICES} slices: the reply
+ * of a call ends its round, the next call sent on it arrives during the queued call's first slice and runs after its
+ * second, so the canister never idles (with one-slice calls it would idle a round in three). While other turns are
+ * under way a later call gets one slice instead: the canister runs its queue first in, first out, so a user who just
+ * pressed Send waits a round per call queued before theirs, and the other turns' calls fill the rounds between one
+ * turn's calls. Every budget leaves {@link #REPLY_RESERVE} for the work after the last budget check, so a call does not
+ * spill into one more slice.
  */
 final class CallBudgetSchedule {
     /** Marks a turn without an explicit budget (explicit budgets are never negative). */
     static final long ADAPTIVE = -1;
     /** MAX_INSTRUCTIONS_PER_SLICE of the IC's application subnets. */
     static final long SLICE_INSTRUCTIONS = 2_000_000_000L;
+    /** Slices of every call after the second while the turn is alone: the fewest that leave the canister no idle round. */
+    static final int LATER_CALL_SLICES = 2;
+    /** Slices of every call after the first while other turns are under way: a short wait for newcomers. */
+    static final int SHARED_CALL_SLICES = 1;
     /** Tokens the first call should produce after reading the prompt. */
     static final int FIRST_CALL_TOKENS = 1;
     /** Instructions kept for decoding the text and encoding the reply after the last step. */
@@ -31,13 +39,19 @@ final class CallBudgetSchedule {
      *
      * @param promptCost         estimated instructions of the prompt tokens the turn has still to read
      * @param generatedTokenCost estimated instructions per generated token
+     * @param othersUnderWay     whether other turns are under way on the canister (their calls share its queue)
      * @param maxBudget          the most one call may spend
      */
-    static long budget(int callIndex, long promptCost, long generatedTokenCost, long maxBudget) {
-        long slices = 1;
+    static long budget(int callIndex, long promptCost, long generatedTokenCost, boolean othersUnderWay,
+            long maxBudget) {
+        long slices;
         if (callIndex == 0) {
             long needed = promptCost + FIRST_CALL_TOKENS * generatedTokenCost + REPLY_RESERVE;
             slices = Math.max(1, (needed + SLICE_INSTRUCTIONS - 1) / SLICE_INSTRUCTIONS);
+        } else if (callIndex == 1 || othersUnderWay) {
+            slices = SHARED_CALL_SLICES;
+        } else {
+            slices = LATER_CALL_SLICES;
         }
         long budget = slices > maxBudget / SLICE_INSTRUCTIONS ? maxBudget : slices * SLICE_INSTRUCTIONS - REPLY_RESERVE;
         return Math.min(budget, maxBudget);

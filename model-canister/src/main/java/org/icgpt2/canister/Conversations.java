@@ -61,11 +61,25 @@ final class Conversations {
     int activeTurns(long now) {
         int active = 0;
         for (Conversation c : open) {
-            if (c.turn != null && !c.turn.finished() && now - c.lastUsedNanos < TURN_ACTIVE_NANOS) {
+            if (isUnderWay(c, now)) {
                 active++;
             }
         }
         return active;
+    }
+
+    /** Whether a turn other than {@code c}'s is under way at time {@code now}: its calls share the canister's queue. */
+    boolean anyUnderWayBesides(Conversation c, long now) {
+        for (Conversation other : open) {
+            if (other != c && isUnderWay(other, now)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isUnderWay(Conversation c, long now) {
+        return c.turn != null && !c.turn.finished() && now - c.lastUsedNanos < TURN_ACTIVE_NANOS;
     }
 
     /**

@@ -340,7 +340,7 @@ final class ModelService {
             return c.callBudget;
         }
         return CallBudgetSchedule.budget(call, promptCost.ofPrompt(c.turn.promptTokensLeft()), generatedTokenCost,
-                MAX_CALL_BUDGET);
+                conversations.anyUnderWayBesides(c, clock.getAsLong()), MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {

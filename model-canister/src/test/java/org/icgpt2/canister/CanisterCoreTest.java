@@ -481,7 +481,7 @@ class CanisterCoreTest {
     }
 
     @Test
-    void everyCallAfterTheFirstGetsOneSlice() {
+    void laterCallsAreShortWhileAnotherTurnIsUnderWay() {
         JvmCanister canister = new JvmCanister().uploaded();
         // Every read of the message's instruction counter spends 500 M: a token costs about 1.5 B, so a budget shows in
         // tokens. Each call starts the counter at 0, as a message does.
@@ -491,20 +491,20 @@ class CanisterCoreTest {
         canister.core.setupModel(Precision.F32);
         canister.core.setupTokenizer();
         TurnRequest adaptive = new TurnRequest(null, "hello there", null, new SamplingSettings(1000, 0, 0, 1, 0, null));
-        long session = canister.core.startTurn(STRANGER, 0, adaptive).sessionId();
+        long alone = canister.core.startTurn(STRANGER, 0, adaptive).sessionId();
         TurnProgress progress;
         do { // here a prompt token costs about a slice too: read the prompt first
             instructions.set(0);
-            progress = canister.core.continueTurn(STRANGER, 0, session);
+            progress = canister.core.continueTurn(STRANGER, 0, alone);
         } while (progress.promptTokensRemaining() > 0);
-        for (int call = 0; call < 3; call++) {
-            instructions.set(0);
-            assertEquals(1, canister.core.continueTurn(STRANGER, 0, session).tokenIds().length, "later call " + call);
-        }
-        TurnRequest explicit = new TurnRequest(null, "hello there", null, new SamplingSettings(1000, 0, 0, 1, 0, 8_000_000_000L));
         instructions.set(0);
-        long other = canister.core.startTurn(CONTROLLER, 0, explicit).sessionId();
+        int aloneTokens = canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length;
+        assertEquals(2, aloneTokens, "alone, a later call gets 2 slices");
+
         instructions.set(0);
-        assertTrue(canister.core.continueTurn(CONTROLLER, 0, other).tokenIds().length >= 3, "an explicit 8 B budget gets more");
+        canister.core.startTurn(CONTROLLER, 0, adaptive);
+        instructions.set(0);
+        int sharedTokens = canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length;
+        assertEquals(1, sharedTokens, "with another turn under way, one slice");
     }
 }
