@@ -170,8 +170,8 @@ test('the status dialog answers while an answer is being generated', options, as
   assert.equal(response.status(), 200);
   assert.equal(await answers(page).first().getAttribute('data-outcome'), null, 'the answer is still being generated');
   assert.ok(updatesAtAnswer > 0, 'the status answered while an update call was still running');
-  // A later call runs a slice (1 simulated s) and is certified a round later; a query blocked behind it would
-  // wait about that long.
+  // A later call runs up to 2 slices and is certified a round later (3 simulated s); a query blocked behind it
+  // would wait about that long.
   assert.ok(waited < 2_000 * TIME_SCALE, `the status query took ${waited} ms`);
   assert.match(await byTestId(page, 'status-model-loaded').innerText(), /yes/);
   t.diagnostic(`status answered in ${waited} ms with ${updatesAtAnswer} update call(s) pending`);
