@@ -97,9 +97,9 @@ export function formatLoadTable(rows) {
  * continue_turn with one call kept queued behind the running one while the answer needs more (sendAnotherCall);
  * when the answer is done, a call still queued is left to run (its reply carries nothing). A turn that opens a
  * session asks `rebalance(sessionId)` after its first reply, as the page does: given another canister's actor, it
- * starts over in a new session there. Returns { actor, sessionId, sentAt, firstTokenAt, doneAt, tokenIds, replies }
- * in `clock` seconds: the actor that answered, and when each reply with tokens came and how many ({ at, tokens });
- * the first token is when the user saw it first, before any move.
+ * starts over in a new session there. Returns { sessionId, sentAt, firstTokenAt, doneAt, tokenIds, replies } in
+ * `clock` seconds, `replies` being when each reply with tokens came and how many ({ at, tokens }); the first token is
+ * when the user saw it first, before any move.
  */
 export async function runTurn(actor, { sessionId, promptIds, settings, clock, rebalance }) {
   const sentAt = clock();
@@ -147,7 +147,7 @@ export async function runTurn(actor, { sessionId, promptIds, settings, clock, re
     for (const call of inFlight) call.catch(() => {}); // left to run, like the page's; its failure is no one's
   }
   const doneAt = clock();
-  return { actor, sessionId: id, sentAt, firstTokenAt: firstTokenAt ?? doneAt, doneAt, tokenIds, replies };
+  return { sessionId: id, sentAt, firstTokenAt: firstTokenAt ?? doneAt, doneAt, tokenIds, replies };
 }
 
 /**
@@ -218,13 +218,16 @@ export async function simulateUser({
   return record;
 }
 
+/** A fleet member's load, from its `load` query. */
+const memberLoad = ({ actor }) => canisterLoad(actor);
+
 /**
  * The least busy of `members` ({ name, canisterId, actor }) outside `exclude` (canister ids), by their `load` query
  * and the page's rule (leastBusy); throws when none answers.
  */
 export async function pickCanister(members, exclude = new Set(), random = Math.random) {
   const candidates = members.filter((m) => !exclude.has(m.canisterId));
-  const chosen = await leastBusy(candidates, ({ actor }) => canisterLoad(actor), { random });
+  const chosen = await leastBusy(candidates, memberLoad, { random });
   if (!chosen) throw new Error('no canister of the fleet answers');
   return chosen;
 }
@@ -233,7 +236,7 @@ export async function pickCanister(members, exclude = new Set(), random = Math.r
  * The `lessCrowdedThan(member)` of simulateUser: the page's rule (lessCrowded) against the other `members`.
  */
 export function crowdingCheck(members, random = Math.random) {
-  return (current) => lessCrowded(current, members.filter((m) => m !== current), ({ actor }) => canisterLoad(actor), { random });
+  return (current) => lessCrowded(current, members.filter((m) => m !== current), memberLoad, { random });
 }
 
 /**

@@ -56,10 +56,10 @@ export async function runTurn({ model, clock, sessionId = null, promptIds, maxNe
   // order, and a continue_turn that ran first would find the previous turn done.
   const first = record(await start, 'start_turn');
   const id = first.session_id;
+  const sendMore = () => (mode.queued === 0 ? inFlight.size === 0 : sendAnotherCall({
+    sent: inFlight.size, generatedTokens: tokens, lastReplyTokens: replies.at(-1).tokens, maxNewTokens: settings.max_new_tokens,
+  }));
   while (!done) {
-    const sendMore = () => (mode.queued === 0 ? inFlight.size === 0 : sendAnotherCall({
-      sent: inFlight.size, generatedTokens: tokens, lastReplyTokens: replies.at(-1).tokens, maxNewTokens: settings.max_new_tokens,
-    }));
     while (sendMore()) send(id);
     await Promise.race(inFlight);
   }

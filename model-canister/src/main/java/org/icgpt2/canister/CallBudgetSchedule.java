@@ -22,9 +22,12 @@ final class CallBudgetSchedule {
     static final long ADAPTIVE = -1;
     /** MAX_INSTRUCTIONS_PER_SLICE of the IC's application subnets. */
     static final long SLICE_INSTRUCTIONS = 2_000_000_000L;
-    /** Slices of every call after the second while the turn is alone: the fewest that leave the canister no idle round. */
+    /** Slices of every call after the second while the turn is alone: the fewest that leave no idle round. */
     static final int LATER_CALL_SLICES = 2;
-    /** Slices of every call after the first while other turns are under way: a short wait for newcomers. */
+    /**
+     * Slices of the second call (a short gap after the first reply), and of every later one while other turns are
+     * under way (a short wait for newcomers).
+     */
     static final int SHARED_CALL_SLICES = 1;
     /** Tokens the first call should produce after reading the prompt. */
     static final int FIRST_CALL_TOKENS = 1;
