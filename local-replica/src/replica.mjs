@@ -59,7 +59,9 @@ export class Replica {
     this.canisters = new Map(); // principal text -> Canister
     this.requests = new Map(); // request id hex -> status record
     this.messages = []; // instruction log, newest last
-    this.timedCalls = []; // with IC timing: {canister, method, caller, receivedAt, certifiedAt, status}, in certification order
+    // with IC timing: {canister, method, caller, receivedAt, certifiedAt, status, rounds: [first, last] executed}, in
+    // certification order
+    this.timedCalls = [];
     this.names = new Map(); // canister name -> id text (for the ic_env cookie)
     this.nextCanisterIndex = FIRST_CANISTER_INDEX;
     this.lastTime = 0n;
@@ -252,13 +254,16 @@ export class Replica {
     this.requests.set(key, status);
     const queueKey = canisterId.length === 0 ? 'aaaaa-aa' : textOf(canisterId);
     const receivedAt = this.timing.seconds();
+    let firstRound;
     const certified = (record, at) => {
       record.receivedAt = receivedAt;
-      this.timedCalls.push({ canister: queueKey, method, caller: textOf(caller), receivedAt, certifiedAt: at, status: record.status });
+      const rounds = [firstRound, this.timing.round(at) - 1 - this.timing.roundsAfterExecution];
+      this.timedCalls.push({ canister: queueKey, method, caller: textOf(caller), receivedAt, certifiedAt: at, status: record.status, rounds });
       if (this.timedCalls.length > this.options.messageLogSize) this.timedCalls.shift();
       return this.publish(key, record, at);
     };
     status.pending = this.timing.submit(queueKey, async (startRound, progress) => {
+      firstRound = startRound;
       status.status = 'processing';
       if (canisterId.length === 0 || this.systemCanisters.has(queueKey)) {
         const record = canisterId.length === 0

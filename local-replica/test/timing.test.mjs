@@ -94,6 +94,8 @@ test("one canister's queue is served in order, each message after the previous o
     assert.deepEqual(replies.map(order), [1, 2, 3]);
     // rounds a+1..a+3, then a+4, then a+5; each certified the round after
     assert.deepEqual(replies.map((r) => r.certifiedAt), [a + 5, a + 6, a + 7]);
+    // the log of timed calls says which rounds each one executed in
+    assert.deepEqual(replica.timedCalls.slice(-3).map((c) => c.rounds), [[a + 1, a + 3], [a + 4, a + 4], [a + 5, a + 5]]);
   } finally {
     await close();
   }

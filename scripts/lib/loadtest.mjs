@@ -80,16 +80,36 @@ export function summarizeLoad(users, canisters) {
   };
 }
 
+/**
+ * How busy each canister (`canisterIds`) was in `window` ({ start, end }, seconds of one-second rounds): the share of
+ * the window's whole rounds in which it executed a message, from the replica's timed calls ({ canister, rounds:
+ * [first, last] }). Null when the window holds no whole round.
+ */
+export function busyShares(calls, canisterIds, { start, end }) {
+  const first = Math.ceil(start);
+  const last = Math.floor(end) - 1;
+  if (last < first) return null;
+  return canisterIds.map((id) => {
+    const busy = new Set();
+    for (const { canister, rounds: [from, to] } of calls) {
+      if (canister !== id) continue;
+      for (let r = Math.max(from, first); r <= Math.min(to, last); r++) busy.add(r);
+    }
+    return busy.size / (last - first + 1);
+  });
+}
+
 const fixed = (value, digits) => (value === null || value === undefined ? '—' : value.toFixed(digits));
 
 /** A Markdown table of summaries, one row per run ({ label, summary }). */
 export function formatLoadTable(rows) {
   const header = '| Run | Users per canister | Turns | Tokens | Seconds | Tokens/s | All users chatting (s) | Tokens/s then | TTFT median (s) '
-    + '| TTFT p95 (s) | Fairness (Jain) | Moved when crowded | Moved on failure | Refused | Failed | Lost conversations |';
+    + '| TTFT p95 (s) | Fairness (Jain) | Moved when crowded | Moved on failure | Refused | Failed | Lost conversations | Canisters busy then |';
   const lines = rows.map(({ label, summary: s }) => `| ${label} | ${s.usersPerCanister.join(' + ')} | ${s.turns} | ${s.tokens} | ${fixed(s.seconds, 1)} | ${fixed(s.tokensPerSecond, 2)} `
     + `| ${fixed(s.allUsers?.seconds, 1)} | ${fixed(s.allUsers?.tokensPerSecond, 2)} `
-    + `| ${fixed(s.ttftMedian, 1)} | ${fixed(s.ttftP95, 1)} | ${fixed(s.fairness, 3)} | ${s.crowdedMoves} | ${s.moves} | ${s.refused} | ${s.failed} | ${s.lostConversations} |`);
-  return [header, `|${'---|'.repeat(16)}`, ...lines].join('\n');
+    + `| ${fixed(s.ttftMedian, 1)} | ${fixed(s.ttftP95, 1)} | ${fixed(s.fairness, 3)} | ${s.crowdedMoves} | ${s.moves} | ${s.refused} | ${s.failed} | ${s.lostConversations} `
+    + `| ${s.busy ? s.busy.map((share) => `${Math.round(share * 100)}%`).join(', ') : '—'} |`);
+  return [header, `|${'---|'.repeat(17)}`, ...lines].join('\n');
 }
 
 /**

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CertifiedRejectErrorCode, RejectError } from '@icp-sdk/core/agent';
 import { CanisterError, failoverReason } from '../../frontend-canister/src/fleet-rules.js';
 import {
-  allUsersWindow, crowdingCheck, formatLoadTable, jainIndex, percentile, pickCanister, placementPick, runTurn, simulateUser, summarizeLoad,
+  allUsersWindow, busyShares, crowdingCheck, formatLoadTable, jainIndex, percentile, pickCanister, placementPick, runTurn, simulateUser, summarizeLoad,
 } from '../lib/loadtest.mjs';
 
 test('percentile interpolates between ranks as numpy.percentile does', () => {
@@ -59,7 +59,20 @@ test('summarizeLoad: placement, TTFT over all turns, tokens over the span and wh
   const table = formatLoadTable([{ label: 'N = 1, K = 2', summary }]).split('\n');
   assert.equal(table.length, 3);
   assert.equal(table[0].split('|').length, table[1].split('|').length);
-  assert.equal(table[2], '| N = 1, K = 2 | 2 + 0 | 3 | 90 | 32.0 | 2.81 | 28.0 | 3.21 | 4.0 | 7.6 | 0.800 | 1 | 1 | 0 | 1 | 0 |');
+  assert.equal(table[2], '| N = 1, K = 2 | 2 + 0 | 3 | 90 | 32.0 | 2.81 | 28.0 | 3.21 | 4.0 | 7.6 | 0.800 | 1 | 1 | 0 | 1 | 0 | — |');
+  assert.match(formatLoadTable([{ label: 'x', summary: { ...summary, busy: [0.875, 0.5] } }]), /\| 88%, 50% \|$/);
+});
+
+test("busyShares: the share of the window's whole rounds in which each canister executed", () => {
+  const calls = [
+    { canister: 'a', rounds: [3, 6] }, // rounds 4..6 inside
+    { canister: 'a', rounds: [6, 7] }, // 6 again, and 7
+    { canister: 'b', rounds: [11, 12] }, // 11 inside, 12 after
+    { canister: 'c', rounds: [0, 2] }, // before
+  ];
+  // whole rounds 4..11 of the window 3.5 → 12: 8 rounds
+  assert.deepEqual(busyShares(calls, ['a', 'b', 'c'], { start: 3.5, end: 12 }), [4 / 8, 1 / 8, 0]);
+  assert.equal(busyShares(calls, ['a'], { start: 3.5, end: 4.5 }), null);
 });
 
 test('allUsersWindow counts the tokens of replies inside the window only, and is null when the users never overlap', () => {

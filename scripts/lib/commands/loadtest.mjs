@@ -11,7 +11,7 @@ import { parseFlags, positiveInteger } from '../cli.mjs';
 import { deployCanister } from '../deploy.mjs';
 import { fleetNames } from '../fleet.mjs';
 import { importLocalReplica } from '../local-replica.mjs';
-import { crowdingCheck, formatLoadTable, placementPick, PLACEMENTS, simulateUser, summarizeLoad } from '../loadtest.mjs';
+import { busyShares, crowdingCheck, formatLoadTable, placementPick, PLACEMENTS, simulateUser, summarizeLoad } from '../loadtest.mjs';
 import { createModelActor, unwrap } from '../model-canister.mjs';
 import { uploadModelWithAgent } from '../model-upload.mjs';
 import { createAgent } from '../network.mjs';
@@ -220,6 +220,7 @@ export async function main(argv) {
     const records = await Promise.all(simulations);
     await stopping;
     const summary = summarizeLoad(records, names);
+    summary.busy = summary.allUsers && busyShares(replica.timedCalls, fleet.map((f) => f.canisterId), summary.allUsers);
     const label = values.label ?? `N = ${replicas}, K = ${users}${values.placement === PLACEMENTS[0] ? '' : `, placement ${values.placement}`}`
       + `${stopAt === null ? '' : `, ${fleet[0].name} stopped at ${stopAt} s`}`;
     for (const [i, r] of records.entries()) {
@@ -231,6 +232,8 @@ export async function main(argv) {
         label, replicas, users, turns, promptTokens, maxNewTokens, think, arrivals, shape: values.shape, timeScale, stopAt, placement: values.placement,
         seed, instructionScale, calibration: cost, summary,
         records,
+        // the replica's log of the fleet's update calls: when received and certified, the rounds they executed in
+        calls: replica.timedCalls.filter((c) => fleet.some((f) => f.canisterId === c.canister)),
       }, null, 2)}\n`);
     }
   } finally {
