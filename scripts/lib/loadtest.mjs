@@ -80,22 +80,75 @@ export function summarizeLoad(users, canisters) {
   };
 }
 
-/**
- * How busy each canister (`canisterIds`) was in `window` ({ start, end }, seconds of one-second rounds): the share of
- * the window's whole rounds in which it executed a message, from the replica's timed calls ({ canister, rounds:
- * [first, last] }). Null when the window holds no whole round.
- */
-export function busyShares(calls, canisterIds, { start, end }) {
+/** The whole one-second rounds of `window` ({ start, end } seconds), as [first, last]; null when it holds none. */
+function wholeRounds({ start, end }) {
   const first = Math.ceil(start);
   const last = Math.floor(end) - 1;
-  if (last < first) return null;
+  return last < first ? null : [first, last];
+}
+
+/** The rounds in [first, last] in which canister `id` executed a message, from the replica's timed calls. */
+function busyRounds(calls, id, [first, last]) {
+  const busy = new Set();
+  for (const { canister, rounds: [from, to] } of calls) {
+    if (canister !== id) continue;
+    for (let r = Math.max(from, first); r <= Math.min(to, last); r++) busy.add(r);
+  }
+  return busy;
+}
+
+/**
+ * How busy each canister (`canisterIds`) was in `window`: the share of the window's whole rounds in which it executed
+ * a message, from the replica's timed calls ({ canister, rounds: [first, last] }). Null when the window holds no
+ * whole round.
+ */
+export function busyShares(calls, canisterIds, window) {
+  const rounds = wholeRounds(window);
+  return rounds && canisterIds.map((id) => busyRounds(calls, id, rounds).size / (rounds[1] - rounds[0] + 1));
+}
+
+/**
+ * Each canister's idle rounds in `window` ({ idle, waiting }): all of them, and those in which one of its users
+ * (simulateUser's records, whose turns name their canister) was waiting for an answer there (from sending a turn's
+ * first call to receiving its end: a call being inducted, a reply being certified, the client between two calls);
+ * in the others all its users were reading or writing their next question. Null when the window holds no whole round.
+ */
+export function idleRounds(calls, canisterIds, users, window) {
+  const rounds = wholeRounds(window);
+  if (!rounds) return null;
+  const turns = users.flatMap((u) => u.turns);
   return canisterIds.map((id) => {
-    const busy = new Set();
-    for (const { canister, rounds: [from, to] } of calls) {
-      if (canister !== id) continue;
-      for (let r = Math.max(from, first); r <= Math.min(to, last); r++) busy.add(r);
+    const busy = busyRounds(calls, id, rounds);
+    let idle = 0;
+    let waiting = 0;
+    for (let r = rounds[0]; r <= rounds[1]; r++) {
+      if (busy.has(r)) continue;
+      idle++;
+      if (turns.some((t) => t.canisterId === id && t.sentAt < r + 1 && t.doneAt > r)) waiting++;
     }
-    return busy.size / (last - first + 1);
+    return { idle, waiting };
+  });
+}
+
+/**
+ * What each canister of `fleet` ({ name, canisterId }) executed in each round of `window` (seconds), one line each:
+ * a letter per user (by caller, in order of first appearance; a capital for start_turn), '#' for another method
+ * (end_session), '.' for an idle round.
+ */
+export function roundMap(calls, fleet, window) {
+  const rounds = wholeRounds(window);
+  if (!rounds) return [];
+  const callers = [...new Set(calls.map((c) => c.caller))];
+  const width = Math.max(...fleet.map((f) => f.name.length));
+  return fleet.map(({ name, canisterId }) => {
+    const line = Array.from({ length: rounds[1] - rounds[0] + 1 }, () => '.');
+    for (const { canister, caller, method, rounds: [from, to] } of calls) {
+      if (canister !== canisterId) continue;
+      const letter = String.fromCharCode(97 + (callers.indexOf(caller) % 26));
+      const mark = method === 'start_turn' ? letter.toUpperCase() : method === 'continue_turn' ? letter : '#';
+      for (let r = Math.max(from, rounds[0]); r <= Math.min(to, rounds[1]); r++) line[r - rounds[0]] = mark;
+    }
+    return `${name.padEnd(width)} ${line.join('')}`;
   });
 }
 
@@ -210,7 +263,7 @@ export async function simulateUser({
         context = [...context, ...prompt, ...result.tokenIds];
         record.settledOn ??= member.name;
         record.turns.push({
-          sentAt: result.sentAt, firstTokenAt: result.firstTokenAt, doneAt: result.doneAt, tokens: result.tokenIds.length, replies: result.replies,
+          canisterId: member.canisterId, sentAt: result.sentAt, firstTokenAt: result.firstTokenAt, doneAt: result.doneAt, tokens: result.tokenIds.length, replies: result.replies,
         });
         break;
       } catch (error) {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CertifiedRejectErrorCode, RejectError } from '@icp-sdk/core/agent';
 import { CanisterError, failoverReason } from '../../frontend-canister/src/fleet-rules.js';
 import {
-  allUsersWindow, busyShares, crowdingCheck, formatLoadTable, jainIndex, percentile, pickCanister, placementPick, runTurn, simulateUser, summarizeLoad,
+  allUsersWindow, busyShares, crowdingCheck, idleRounds, roundMap, formatLoadTable, jainIndex, percentile, pickCanister, placementPick, runTurn, simulateUser, summarizeLoad,
 } from '../lib/loadtest.mjs';
 
 test('percentile interpolates between ranks as numpy.percentile does', () => {
@@ -73,6 +73,27 @@ test("busyShares: the share of the window's whole rounds in which each canister 
   // whole rounds 4..11 of the window 3.5 → 12: 8 rounds
   assert.deepEqual(busyShares(calls, ['a', 'b', 'c'], { start: 3.5, end: 12 }), [4 / 8, 1 / 8, 0]);
   assert.equal(busyShares(calls, ['a'], { start: 3.5, end: 4.5 }), null);
+
+  // a's idle rounds 8..11: a turn on a was under way in 7.5 → 9.2 (rounds 8 and 9), one on b in 10 → 11
+  const users = [
+    { turns: [{ canisterId: 'a', sentAt: 7.5, doneAt: 9.2 }] },
+    { turns: [{ canisterId: 'b', sentAt: 10, doneAt: 11 }, { canisterId: 'a', sentAt: 12, doneAt: 14 }] },
+  ];
+  assert.deepEqual(idleRounds(calls, ['a', 'b'], users, { start: 3.5, end: 12 }), [{ idle: 4, waiting: 2 }, { idle: 7, waiting: 1 }]);
+  assert.equal(idleRounds(calls, ['a'], users, { start: 3.5, end: 4.5 }), null);
+});
+
+test('roundMap draws what each canister executed in each round of the window', () => {
+  const calls = [
+    { canister: 'a', caller: 'p', method: 'start_turn', rounds: [4, 5] },
+    { canister: 'a', caller: 'q', method: 'continue_turn', rounds: [6, 6] },
+    { canister: 'a', caller: 'p', method: 'end_session', rounds: [8, 8] },
+    { canister: 'b', caller: 'q', method: 'continue_turn', rounds: [2, 5] },
+  ];
+  const fleet = [{ name: 'model', canisterId: 'a' }, { name: 'model_1', canisterId: 'b' }];
+  // rounds 4..9
+  assert.deepEqual(roundMap(calls, fleet, { start: 3.5, end: 10 }), ['model   AAb.#.', 'model_1 bb....']);
+  assert.deepEqual(roundMap(calls, fleet, { start: 3.5, end: 4.5 }), []);
 });
 
 test('allUsersWindow counts the tokens of replies inside the window only, and is null when the users never overlap', () => {

@@ -11,7 +11,7 @@ import { parseFlags, positiveInteger } from '../cli.mjs';
 import { deployCanister } from '../deploy.mjs';
 import { fleetNames } from '../fleet.mjs';
 import { importLocalReplica } from '../local-replica.mjs';
-import { busyShares, crowdingCheck, formatLoadTable, placementPick, PLACEMENTS, simulateUser, summarizeLoad } from '../loadtest.mjs';
+import { busyShares, crowdingCheck, idleRounds, roundMap, formatLoadTable, placementPick, PLACEMENTS, simulateUser, summarizeLoad } from '../loadtest.mjs';
 import { createModelActor, unwrap } from '../model-canister.mjs';
 import { uploadModelWithAgent } from '../model-upload.mjs';
 import { createAgent } from '../network.mjs';
@@ -220,11 +220,21 @@ export async function main(argv) {
     const records = await Promise.all(simulations);
     await stopping;
     const summary = summarizeLoad(records, names);
-    summary.busy = summary.allUsers && busyShares(replica.timedCalls, fleet.map((f) => f.canisterId), summary.allUsers);
+    const canisterIds = fleet.map((f) => f.canisterId);
+    summary.busy = summary.allUsers && busyShares(replica.timedCalls, canisterIds, summary.allUsers);
+    summary.idle = summary.allUsers && idleRounds(replica.timedCalls, canisterIds, records, summary.allUsers);
     const label = values.label ?? `N = ${replicas}, K = ${users}${values.placement === PLACEMENTS[0] ? '' : `, placement ${values.placement}`}`
       + `${stopAt === null ? '' : `, ${fleet[0].name} stopped at ${stopAt} s`}`;
     for (const [i, r] of records.entries()) {
       log(`user ${i + 1}: ${r.turns.length} turns on ${r.canisters.join(' → ')}, ${summary.userTokensPerSecond[i].toFixed(2)} tokens/s${r.lost ? `, LOST: ${r.error}` : ''}`);
+    }
+    if (summary.allUsers) {
+      log('What each canister executed, round by round, while all users chatted (a letter per user, capital: start_turn; #: end_session; .: idle):');
+      for (const line of roundMap(replica.timedCalls, fleet, summary.allUsers)) log(`  ${line}`);
+    }
+    for (const [i, idle] of (summary.idle ?? []).entries()) {
+      log(`${fleet[i].name}: idle ${idle.idle} of the ${summary.allUsers.seconds.toFixed(0)} s while all users chatted, `
+        + `${idle.waiting} of them while one of its users waited for an answer`);
     }
     process.stdout.write(`${formatLoadTable([{ label, summary }])}\n`);
     if (values.json) {
