@@ -4,7 +4,8 @@ import { readBrowserSources } from '../src/env';
 import { discoverFleet } from '../src/fleet';
 import { createFleetActors } from '../src/model-client';
 
-describe('createFleetActors', () => {
+// The agent retries a refused request with backoff: each test takes 3–5 s, near vitest's default limit of 5 s.
+describe('createFleetActors', { timeout: 30_000 }, () => {
   afterEach(() => vi.unstubAllGlobals());
 
   /** Records the URLs the agent requests; every request is refused so nothing else happens. */
