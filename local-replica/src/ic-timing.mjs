@@ -120,8 +120,9 @@ export class IcTiming {
   /**
    * Queues a message received now (at `receivedAt` seconds) for `queueKey` (a canister). `execute(startRound, progress)` runs it and resolves
    * to { instructions, certify }; it may call progress(slices) whenever the message is known to need more than
-   * `slices` slices, which lets the clock go on meanwhile. `certify(seconds)` is called when the reply is certified,
-   * with the simulated time, and its value resolves the returned promise.
+   * `slices` slices, which lets the clock go on meanwhile. `certify(seconds, rounds)` is called when the reply is
+   * certified, with the simulated time and the rounds the message executed in ([first, last]), and its value resolves
+   * the returned promise.
    */
   submit(queueKey, execute, receivedAt = this.seconds()) {
     let queue = this.queues.get(queueKey);
@@ -152,7 +153,7 @@ export class IcTiming {
       const certified = (finish + 1 + this.roundsAfterExecution) * this.secondsPerRound;
       this.clock.at(certified, () => {
         try {
-          message.resolve(certify(certified));
+          message.resolve(certify(certified, [start, finish]));
         } catch (e) {
           message.reject(e);
         }

@@ -254,22 +254,19 @@ export class Replica {
     this.requests.set(key, status);
     const queueKey = canisterId.length === 0 ? 'aaaaa-aa' : textOf(canisterId);
     const receivedAt = this.timing.seconds();
-    let firstRound;
-    const certified = (record, at) => {
+    const certified = (record, at, rounds) => {
       record.receivedAt = receivedAt;
-      const rounds = [firstRound, this.timing.round(at) - 1 - this.timing.roundsAfterExecution];
       this.timedCalls.push({ canister: queueKey, method, caller: textOf(caller), receivedAt, certifiedAt: at, status: record.status, rounds });
       if (this.timedCalls.length > this.options.messageLogSize) this.timedCalls.shift();
       return this.publish(key, record, at);
     };
-    status.pending = this.timing.submit(queueKey, async (startRound, progress) => {
-      firstRound = startRound;
+    status.pending = this.timing.submit(queueKey, async (_startRound, progress) => {
       status.status = 'processing';
       if (canisterId.length === 0 || this.systemCanisters.has(queueKey)) {
         const record = canisterId.length === 0
           ? this.runManagement({ method, arg, caller })
           : this.runSystemCanister({ canisterId, method, arg, caller, kind: Kind.update });
-        return { instructions: 0, certify: (at) => certified(record, at) };
+        return { instructions: 0, certify: (at, rounds) => certified(record, at, rounds) };
       }
       return this.executeInWorker({ canisterId, method, arg, caller }, progress, certified);
     }, receivedAt).catch((e) => {
@@ -283,7 +280,7 @@ export class Replica {
   /** Runs an update on the canister's worker; `certify` applies its changes to the canister here and publishes. */
   async executeInWorker({ canisterId, method, arg, caller }, onProgress, publish) {
     const target = this.resolveMethod(canisterId, method, Kind.update);
-    if (target.reject) return { instructions: 0, certify: (at) => publish(target.reject, at) };
+    if (target.reject) return { instructions: 0, certify: (at, rounds) => publish(target.reject, at, rounds) };
     const { canister, exportName, runAs } = target;
     let executor = this.executors.get(canister.idText);
     if (!executor) {
@@ -299,15 +296,15 @@ export class Replica {
     const record = this.recordOf(canister, method, Kind.update, result, started);
     return {
       instructions: result.instructions,
-      certify: (at) => {
+      certify: (at, rounds) => {
         if (result.epoch !== canister.stateEpoch || this.canisters.get(canister.idText) !== canister) {
-          return publish({ status: 'rejected', rejectCode: 5, errorCode: 'IC0504', rejectMessage: `Error from Canister ${canister.idText}: the canister was installed again or deleted while this message executed` }, at);
+          return publish({ status: 'rejected', rejectCode: 5, errorCode: 'IC0504', rejectMessage: `Error from Canister ${canister.idText}: the canister was installed again or deleted while this message executed` }, at, rounds);
         }
         if (result.delta) {
           canister.applyDelta(result.delta);
           this.persistCanister(canister, { stable: true });
         }
-        return publish(record, at);
+        return publish(record, at, rounds);
       },
     };
   }
