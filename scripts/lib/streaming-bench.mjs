@@ -143,7 +143,7 @@ export function renderStreamingSection({ results, meta }) {
     'Fewest calls: each call spends up to 36 B instructions (18 rounds), so nothing is visible until it ends, and the next call '
       + 'starts only after its reply reached the client (about 2 rounds idle per call). Adaptive: the canister sizes the first call for '
       + 'the prompt and one token in whole 2 B slices, the second call one slice, later calls 2 slices, or one slice while other '
-      + 'turns are under way on the canister. The client keeps one `continue_turn` queued behind the running call (none behind '
+      + 'turns are under way on the canister, but for the older of two. The client keeps one `continue_turn` queued behind the running call (none behind '
       + '`start_turn`: ingress messages sent together may reach the canister in either order), and no call that would find the '
       + 'answer done. A reply is visible the round after its call ends, and the next call sent on it runs the round after it '
       + 'arrives: with 2-slice calls it arrives while the queued call runs, so the canister never idles (with 1-slice calls '

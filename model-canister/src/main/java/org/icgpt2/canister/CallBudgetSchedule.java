@@ -14,7 +14,11 @@ package org.icgpt2.canister;
  * second, so the canister never idles (with one-slice calls it would idle a round in three). While other turns are
  * under way a later call gets one slice instead: the canister runs its queue first in, first out, so a user who just
  * pressed Send waits a round per call queued before theirs, and the other turns' calls fill the rounds between one
- * turn's calls. Every budget leaves {@link #REPLY_RESERVE} for the work after the last budget check, so a call does not
+ * turn's calls. Except when just two turns are under way: then the older keeps its 2 slices, so that it ends first.
+ * Two turns that share the canister call by call end together, their users read and come back together, and the
+ * canister idles meanwhile; with the older ahead they fall out of step, and one user's reading overlaps the other's
+ * answer. (With more turns under way, one slice for all: the older would delay every newcomer's first token.)
+ * Every budget leaves {@link #REPLY_RESERVE} for the work after the last budget check, so a call does not
  * spill into one more slice.
  */
 final class CallBudgetSchedule {
@@ -22,11 +26,14 @@ final class CallBudgetSchedule {
     static final long ADAPTIVE = -1;
     /** MAX_INSTRUCTIONS_PER_SLICE of the IC's application subnets. */
     static final long SLICE_INSTRUCTIONS = 2_000_000_000L;
-    /** Slices of every call after the second while the turn is alone: the fewest that leave no idle round. */
+    /**
+     * Slices of every call after the second while the turn is alone, or the older of two: the fewest that leave no
+     * idle round.
+     */
     static final int LATER_CALL_SLICES = 2;
     /**
      * Slices of the second call (a short gap after the first reply), and of every later one while other turns are
-     * under way (a short wait for newcomers).
+     * under way, but for the older of two (a short wait for newcomers).
      */
     static final int SHARED_CALL_SLICES = 1;
     /** Tokens the first call should produce after reading the prompt. */
@@ -42,16 +49,17 @@ final class CallBudgetSchedule {
      *
      * @param promptCost         estimated instructions of the prompt tokens the turn has still to read
      * @param generatedTokenCost estimated instructions per generated token
-     * @param othersUnderWay     whether other turns are under way on the canister (their calls share its queue)
+     * @param othersUnderWay     other turns under way on the canister (their calls share its queue)
+     * @param olderUnderWay      how many of them started before this one
      * @param maxBudget          the most one call may spend
      */
-    static long budget(int callIndex, long promptCost, long generatedTokenCost, boolean othersUnderWay,
-            long maxBudget) {
+    static long budget(int callIndex, long promptCost, long generatedTokenCost, int othersUnderWay,
+            int olderUnderWay, long maxBudget) {
         long slices;
         if (callIndex == 0) {
             long needed = promptCost + FIRST_CALL_TOKENS * generatedTokenCost + REPLY_RESERVE;
             slices = Math.max(1, (needed + SLICE_INSTRUCTIONS - 1) / SLICE_INSTRUCTIONS);
-        } else if (callIndex == 1 || othersUnderWay) {
+        } else if (callIndex == 1 || othersUnderWay > 1 || olderUnderWay > 0) {
             slices = SHARED_CALL_SLICES;
         } else {
             slices = LATER_CALL_SLICES;

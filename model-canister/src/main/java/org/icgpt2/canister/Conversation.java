@@ -11,6 +11,8 @@ final class Conversation {
     final byte[] owner;
     final KvCache cache;
     Session turn;
+    /** When {@link #turn} started, in the order of all turns started on the canister. */
+    long turnOrder;
     /** Decodes this turn's tokens, holding back the bytes of a character cut by a call boundary. */
     TokenDecoder decoder;
     /** The turn's call_budget (continue_turn spends at most this much per call too), or CallBudgetSchedule.ADAPTIVE. */

@@ -68,14 +68,22 @@ final class Conversations {
         return active;
     }
 
-    /** Whether a turn other than {@code c}'s is under way at time {@code now}: its calls share the canister's queue. */
-    boolean anyUnderWayBesides(Conversation c, long now) {
+    /** Turns other than {@code c}'s under way at time {@code now}: their calls share the canister's queue. */
+    int underWayBesides(Conversation c, long now) {
+        int n = 0;
         for (Conversation other : open) {
-            if (other != c && isUnderWay(other, now)) {
-                return true;
-            }
+            n += other != c && isUnderWay(other, now) ? 1 : 0;
         }
-        return false;
+        return n;
+    }
+
+    /** Turns under way at time {@code now} that started before {@code c}'s. */
+    int olderUnderWay(Conversation c, long now) {
+        int n = 0;
+        for (Conversation other : open) {
+            n += other != c && other.turnOrder < c.turnOrder && isUnderWay(other, now) ? 1 : 0;
+        }
+        return n;
     }
 
     private static boolean isUnderWay(Conversation c, long now) {

@@ -71,6 +71,8 @@ final class ModelService {
     private long setupInstructions;
     private long lastCallInstructions;
     private int lastCallTokens;
+    /** Turns started since the canister started: orders them (the older of two turns under way gets longer calls). */
+    private long turnsStarted;
 
     /** @param heapBytesLeft heap that allocations can still get (set-up checks a model against it first) */
     ModelService(Kernels kernels, LongSupplier instructionCounter, LongSupplier clock, LongSupplier heapBytesLeft) {
@@ -314,6 +316,7 @@ final class ModelService {
         checkPrompt(m, context, history.length);
 
         Conversation c = existing != null ? existing : conversations.open(caller, clock.getAsLong(), policy.maxSessionsPerCaller());
+        c.turnOrder = ++turnsStarted;
         c.turn = new Session(m, c.cache, Sampler.create(sampling, m.config().vocabSize()), stopTokens(), context, cached,
                 settings.maxNewTokens());
         c.decoder = tokenizer != null ? tokenizer.newDecoder(true) : null;
@@ -339,8 +342,9 @@ final class ModelService {
         if (c.callBudget != CallBudgetSchedule.ADAPTIVE) {
             return c.callBudget;
         }
+        long now = clock.getAsLong();
         return CallBudgetSchedule.budget(call, promptCost.ofPrompt(c.turn.promptTokensLeft()), generatedTokenCost,
-                conversations.anyUnderWayBesides(c, clock.getAsLong()), MAX_CALL_BUDGET);
+                conversations.underWayBesides(c, now), conversations.olderUnderWay(c, now), MAX_CALL_BUDGET);
     }
 
     void endSession(byte[] caller, long sessionId) {

@@ -39,6 +39,7 @@ class CanisterCoreTest {
     private static final long MAX_STABLE_BYTES = 64L << 20;
     private static final byte[] CONTROLLER = {1, 2, 3};
     private static final byte[] STRANGER = {9, 9};
+    private static final byte[] THIRD_CALLER = {7, 7};
     // A tiny random model with the real vocabulary and tokenizer.
     private static final int LAYERS = 2;
     private static final int HEADS = 2;
@@ -481,7 +482,7 @@ class CanisterCoreTest {
     }
 
     @Test
-    void laterCallsAreShortWhileAnotherTurnIsUnderWay() {
+    void laterCallsAreShortWhileOtherTurnsAreUnderWayButForTheOlderOfTwo() {
         JvmCanister canister = new JvmCanister().uploaded();
         // Every read of the message's instruction counter spends 500 M: a token costs about 1.5 B, so a budget shows in
         // tokens. Each call starts the counter at 0, as a message does.
@@ -502,9 +503,22 @@ class CanisterCoreTest {
         assertEquals(2, aloneTokens, "alone, a later call gets 2 slices");
 
         instructions.set(0);
-        canister.core.startTurn(CONTROLLER, 0, adaptive);
+        long younger = canister.core.startTurn(CONTROLLER, 0, adaptive).sessionId();
         instructions.set(0);
-        int sharedTokens = canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length;
-        assertEquals(1, sharedTokens, "with another turn under way, one slice");
+        assertEquals(2, canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length,
+                "the older of two turns keeps 2 slices, so that it ends first");
+        do {
+            instructions.set(0);
+            progress = canister.core.continueTurn(CONTROLLER, 0, younger);
+        } while (progress.promptTokensRemaining() > 0);
+        instructions.set(0);
+        assertEquals(1, canister.core.continueTurn(CONTROLLER, 0, younger).tokenIds().length,
+                "the younger of two turns, one slice");
+
+        instructions.set(0);
+        canister.core.startTurn(THIRD_CALLER, 0, adaptive);
+        instructions.set(0);
+        assertEquals(1, canister.core.continueTurn(STRANGER, 0, alone).tokenIds().length,
+                "with two other turns under way, one slice even for the oldest");
     }
 }
