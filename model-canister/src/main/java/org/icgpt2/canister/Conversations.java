@@ -70,11 +70,7 @@ final class Conversations {
 
     /** Turns other than {@code c}'s under way at time {@code now}: their calls share the canister's queue. */
     int underWayBesides(Conversation c, long now) {
-        int n = 0;
-        for (Conversation other : open) {
-            n += other != c && isUnderWay(other, now) ? 1 : 0;
-        }
-        return n;
+        return activeTurns(now) - (isUnderWay(c, now) ? 1 : 0);
     }
 
     /** Turns under way at time {@code now} that started before {@code c}'s. */
